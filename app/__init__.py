@@ -1,0 +1,1 @@
+"""GoTone Portal: a multi-user web portal in front of a GoTone (Ultimate SMS) gateway."""

@@ -1,0 +1,1 @@
+"""Builds the portal once for `gunicorn wsgi:app`."""
