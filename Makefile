@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-long lint simulator clean
+.PHONY: run test test-pg test-long lint simulator clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ simulator: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The database-backed suites again on PostgreSQL (the client and simulator suites hold no database).
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+test-pg: $(STAMP)
+	PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest --ignore=tests/gotone --ignore=tests/simulator $(PYTEST_ARGS)
 
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
