@@ -52,12 +52,13 @@ def validate(ctx: Ctx) -> SendRequest:
         raise ApiError("Purchased plan is not active. Please contact support team.", 404)
     message = str(ctx.get("message"))
     sms_type = ctx.get("type") or "plain"
-    if count_segments(message).is_unicode and not (ctx.modern and sms_type == "whatsapp"):
+    info = count_segments(message)
+    if info.encoding == "UTF16" and not (ctx.modern and sms_type == "whatsapp"):
         sms_type = "unicode"
     if sms_type not in TYPES:
         raise ApiError(BAD_TYPE, 404)
     _check_type_parameters(ctx, sms_type)
-    segments = count_segments(message).segments
+    segments = info.segments
     if segments == 0 and (sms_type == "mms" or (ctx.modern and sms_type == "voice")):
         segments = 1
     request = SendRequest(
