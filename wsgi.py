@@ -1,1 +1,5 @@
-"""Builds the portal once for `gunicorn wsgi:app`."""
+"""Builds the portal once for `gunicorn wsgi:app -c gunicorn.conf.py`."""
+
+from app import create_app
+
+app = create_app()

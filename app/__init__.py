@@ -1,1 +1,125 @@
 """GoTone Portal: a multi-user web portal in front of a GoTone (Ultimate SMS) gateway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dotenv import load_dotenv
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import LOCALES, ROOT, check_required, load_config
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the portal: config, extensions, blueprints, errors, CLI."""
+    load_dotenv(ROOT / ".env", override=False)
+    config = load_config()
+    config.update(overrides or {})
+    check_required(config)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=config["INSTANCE_PATH"],
+    )
+    app.config.update(config)
+    if app.config["PROXY_COUNT"]:
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+    configure_extensions(app)
+    configure_templates(app)
+
+    from .blueprints import register_blueprints
+    from .cli import register_cli
+    from .errors import register_error_handlers
+    from .logging import configure_logging
+    from .security import init_security
+    from .services.keys import load_keyring
+
+    configure_logging(app)
+    load_keyring(app)
+    init_security(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table registered before create_all/migrate)
+    from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from .services import sessions
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        uid, _, token = user_id.partition(":")
+        return sessions.load(uid, token)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _sqlite_pragmas(db.engine)
+
+
+def _sqlite_pragmas(engine) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the one writer; busy_timeout waits instead of failing.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    return request.accept_languages.best_match(["en", "zh_Hans", "zh"]) or "en"
+
+
+def configure_templates(app: Flask) -> None:
+    from .forms.workspaces import role_label
+    from .permissions import can
+
+    if app.config.get("TESTING") or app.config["PORTAL_ENV"] == "development":
+        app.jinja_env.undefined = StrictUndefined
+
+    @app.context_processor
+    def portal_context() -> dict[str, Any]:
+        from .services.workspaces import memberships_of
+
+        def can_do(permission: str) -> bool:
+            membership = g.get("membership")
+            return membership is not None and can(membership.role, permission)
+
+        def switcher():
+            if not current_user.is_authenticated:
+                return []
+            return memberships_of(current_user)
+
+        return {
+            "html_lang": "zh-Hans" if str(get_locale()) == "zh_Hans" else "en",
+            "role_name": role_label,
+            "can_do": can_do,
+            "switcher": switcher,
+            "current_workspace": g.get("workspace"),
+            "current_role": g.get("membership").role if g.get("membership") else None,
+            "current_workspace_id": session.get("workspace_id"),
+        }

@@ -1,0 +1,159 @@
+"""Operations commands: `flask secrets ...`, `flask users create`, `flask workspaces create`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .crypto import CryptoError, generate_key, key_id_of
+from .extensions import db
+from .models import GoToneSettings, User
+
+secrets_cli = AppGroup("secrets", help="Encryption keys for stored GoTone tokens.")
+users_cli = AppGroup("users", help="Portal accounts.")
+workspaces_cli = AppGroup("workspaces", help="Workspaces.")
+
+
+def _ring():
+    from .services import keys
+
+    try:
+        return keys.keyring()
+    except Exception as exc:  # ServiceUnavailableError carries the safe reason
+        raise click.ClickException(str(exc)) from None
+
+
+def _stored_secrets():
+    """(kind, row key, scope, stored value) for every encrypted column."""
+    from .services.keys import user_scope
+
+    for row in db.session.scalars(
+        db.select(GoToneSettings).where(GoToneSettings.token_enc.is_not(None))
+    ):
+        yield GoToneSettings, row.workspace_id, row.workspace_id, row.token_enc
+    for user in db.session.scalars(db.select(User).where(User.totp_secret_enc.is_not(None))):
+        yield User, user.id, user_scope(user.id), user.totp_secret_enc
+
+
+@secrets_cli.command("generate-key")
+def generate_key_command():
+    """Print a new key entry for PORTAL_ENCRYPTION_KEYS (put it first to make it primary)."""
+    click.echo(generate_key())
+
+
+@secrets_cli.command("check")
+def check_command():
+    """Decrypt every stored secret; print counts per key id; exit 1 if any fails."""
+    ring = _ring()
+    per_kid, failures = Counter(), Counter()
+    for _model, _key, scope, stored in list(_stored_secrets()):
+        try:
+            ring.decrypt(stored, scope)
+            per_kid[key_id_of(stored)] += 1
+        except CryptoError as exc:
+            failures[type(exc).__name__] += 1
+    for kid, count in sorted(per_kid.items()):
+        primary = " (primary)" if kid == ring.primary_kid else ""
+        click.echo(f"key {kid}{primary}: {count}")
+    for reason, count in sorted(failures.items()):
+        click.echo(f"failed ({reason}): {count}")
+    if failures:
+        sys.exit(1)
+    click.echo("all stored secrets decrypt")
+
+
+@secrets_cli.command("rotate")
+@click.option("--batch", default=200, show_default=True, help="rows per transaction")
+def rotate_command(batch: int):
+    """Re-encrypt every secret not under the primary key. Resumable and idempotent."""
+    ring = _ring()
+    rotated = current = failed = pending = 0
+    for model, key, scope, stored in list(_stored_secrets()):
+        if not ring.needs_rotation(stored):
+            current += 1
+            continue
+        try:
+            fresh = ring.encrypt(ring.decrypt(stored, scope), scope)
+        except CryptoError:
+            failed += 1
+            continue
+        column = model.token_enc if model is GoToneSettings else model.totp_secret_enc
+        pk = model.workspace_id if model is GoToneSettings else model.id
+        # Compare-and-swap: a token changed meanwhile by a user is left alone.
+        result = db.session.execute(
+            db.update(model).where(pk == key, column == stored).values({column.key: fresh})
+        )
+        rotated += result.rowcount or 0
+        pending += 1
+        if pending >= batch:
+            db.session.commit()
+            pending = 0
+    db.session.commit()
+    click.echo(f"rotated {rotated}, already current {current}, failed {failed}")
+    if failed:
+        sys.exit(1)
+
+
+def _password_from_env_or_prompt() -> str:
+    password = os.environ.get("PORTAL_PASSWORD")
+    if password:
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("create")
+@click.argument("email")
+def create_user_command(email: str):
+    """Create an account; the password comes from the prompt or PORTAL_PASSWORD."""
+    from .services import accounts
+
+    password = _password_from_env_or_prompt()
+    if len(password) < 8:
+        raise click.ClickException("the password needs at least 8 characters")
+    try:
+        user = accounts.create_user(email, password)
+    except accounts.EmailTakenError:
+        raise click.ClickException(f"{email} already has an account") from None
+    click.echo(f"created user {user.id} {user.email}")
+
+
+def _token_from_env_or_stdin() -> str | None:
+    token = os.environ.get("PORTAL_GOTONE_TOKEN")
+    if token:
+        return token.strip()
+    if sys.stdin is not None and not sys.stdin.isatty():
+        return sys.stdin.read().strip() or None
+    return click.prompt("GoTone API token (empty: none)", default="", hide_input=True,
+                        show_default=False).strip() or None  # fmt: skip
+
+
+@workspaces_cli.command("create")
+@click.argument("name")
+@click.option("--owner", required=True, help="e-mail of an existing user")
+@click.option("--gotone-url", default=None, help="gateway base URL (default from config)")
+def create_workspace_command(name: str, owner: str, gotone_url: str | None):
+    """Create a workspace; the token is read from stdin or PORTAL_GOTONE_TOKEN, never argv."""
+    from .services import accounts, gotone, workspaces
+
+    user = accounts.find_user(owner)
+    if user is None:
+        raise click.ClickException(f"no user {owner}")
+    token = _token_from_env_or_stdin()
+    if token:
+        _ring()  # fail before creating anything when the token cannot be stored
+    workspace = workspaces.create(name, user, gotone_url=gotone_url)
+    if token:
+        gotone.set_token(workspace, user, token)
+    suffix = f", token ending {token[-4:]}" if token else ", no token"
+    click.echo(f"created workspace {workspace.id} {workspace.name!r}{suffix}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(secrets_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(workspaces_cli)

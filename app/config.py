@@ -1,0 +1,97 @@
+"""Settings read from PORTAL_* environment variables; fails fast on missing secrets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_GOTONE_URL = "https://app.gotonesms.net/api/v3"
+LOCALES = ("en", "zh_Hans")
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing; the message names the variable, never a value."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _database_url(env: dict[str, str], instance: Path) -> str:
+    url = env.get("PORTAL_DATABASE_URL")
+    if url:
+        # Operators paste the libpq form; SQLAlchemy needs the psycopg 3 driver named.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return f"sqlite:///{instance / 'portal.db'}"
+
+
+def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment (PORTAL_* variables)."""
+    env = dict(os.environ if environ is None else environ)
+    instance = Path(env.get("PORTAL_INSTANCE_PATH") or ROOT / "instance")
+    portal_env = env.get("PORTAL_ENV", "production").strip().lower()
+    production = portal_env not in ("development", "testing")
+    redis_url = env.get("PORTAL_REDIS_URL") or None
+    return {
+        "PORTAL_ENV": portal_env,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": env.get("PORTAL_SECRET_KEY") or None,
+        "ENCRYPTION_KEYS": env.get("PORTAL_ENCRYPTION_KEYS") or None,
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "PROXY_COUNT": int(env.get("PORTAL_PROXY_COUNT", "0")),
+        # Secure cookies are also switched on per request when it arrived over TLS.
+        "SESSION_COOKIE_SECURE": _bool(env.get("PORTAL_SECURE_COOKIES"), False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "portal_session",
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "SESSION_IDLE_SECONDS": int(env.get("PORTAL_SESSION_IDLE_SECONDS", str(30 * 60))),
+        "SESSION_ABSOLUTE_SECONDS": int(env.get("PORTAL_SESSION_ABSOLUTE_SECONDS", str(12 * 3600))),
+        # The CSRF token lives as long as the (bounded) session: an htmx page left open for an
+        # hour must not get a 400 on its next click.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": True,
+        "SIGNUP_ENABLED": _bool(env.get("PORTAL_SIGNUP_ENABLED"), True),
+        "GOTONE_DEFAULT_URL": env.get("PORTAL_GOTONE_DEFAULT_URL", DEFAULT_GOTONE_URL),
+        "GOTONE_TIMEOUT": float(env.get("PORTAL_GOTONE_TIMEOUT", "10")),
+        # Comma-separated URL prefixes a workspace's gateway URL must start with (SSRF guard).
+        "GOTONE_ALLOWED_URLS": [
+            p.strip() for p in env.get("PORTAL_GOTONE_ALLOWED_URLS", "").split(",") if p.strip()
+        ],
+        # RFC 9106 "low memory" argon2id profile; tests lower it through overrides only.
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_KIB": 65536,
+        "ARGON2_PARALLELISM": 4,
+        "LOGIN_ACCOUNT_LIMIT": env.get("PORTAL_LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes"),
+        "LOGIN_IP_LIMIT": env.get("PORTAL_LOGIN_IP_LIMIT", "100 per hour"),
+        "INVITATION_DAYS": int(env.get("PORTAL_INVITATION_DAYS", "7")),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+        "LOG_LEVEL": env.get("PORTAL_LOG_LEVEL", "INFO"),
+        "PRODUCTION": production,
+        "DEBUG": False,
+    }
+
+
+def check_required(config: dict[str, Any]) -> None:
+    """Refuse to start outside development and tests when the secret key is missing."""
+    relaxed = config.get("TESTING") or config["PORTAL_ENV"] in ("development", "testing")
+    if not config.get("SECRET_KEY"):
+        if not relaxed:
+            raise ConfigError("PORTAL_SECRET_KEY is required (see `flask secrets generate-key`)")
+        # Development and tests get a per-process key: sessions do not survive a restart.
+        config["SECRET_KEY"] = os.urandom(32).hex()
+    if config.get("DEBUG") and not relaxed:
+        raise ConfigError("DEBUG must be off in production")

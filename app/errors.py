@@ -1,0 +1,115 @@
+"""Error pages and alert fragments; nothing here ever shows a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+from .gotone.errors import GoToneError
+from .rendering import is_fragment_request
+
+log = logging.getLogger(__name__)
+
+
+class ServiceUnavailableError(Exception):
+    """The portal cannot do this right now for a reason it can explain (503)."""
+
+    status = 503
+
+    def __init__(self, message: str, *, settings_link: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.settings_link = settings_link
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("Bad request"),
+        403: _("Not allowed"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        413: _("Too large"),
+        422: _("Invalid input"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+        502: _("Gateway error"),
+        503: _("Unavailable"),
+        504: _("Gateway timeout"),
+    }
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Reload the page and try again."),
+        403: _("Your role in this workspace does not allow this."),
+        404: _("This page does not exist, or you do not have access to it."),
+        405: _("This address does not accept that kind of request."),
+        429: _("Too many attempts. Wait a few minutes and try again."),
+        500: _("The error has been logged. Please try again."),
+    }
+
+
+def _render(status: int, message: str, template: str, **extra) -> tuple[str, int]:
+    title = _titles().get(status, _("Error"))
+    ctx = {"status": status, "title": title, "message": message, "request_id": g.get("request_id")}
+    ctx.update(extra)
+    if is_fragment_request():
+        return render_template("partials/_alert.html", **ctx), status
+    return render_template(template, **ctx), status
+
+
+def handle_http(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error  # routing redirects and the like
+    code = error.code
+    message = _messages().get(code, _("The request could not be completed."))
+    if isinstance(error, CSRFError):
+        message = _(
+            "The form expired or did not come from this site. Reload the page and try again."
+        )
+    template = {403: "errors/403.html", 404: "errors/404.html"}.get(code, "errors/error.html")
+    body, status = _render(code, message, template)
+    headers = {}
+    if code == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return body, status, headers
+
+
+def handle_gateway(error: GoToneError):
+    # The client's message is written to be safe to show (never the token or a message body).
+    status, headers = 502, {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        status, headers["Retry-After"] = 503, str(int(retry_after))
+    elif "timeout" in type(error).__name__.lower():
+        status = 504
+    log.warning("gateway error %s: %s", type(error).__name__, error)
+    body, status = _render(status, str(error), "errors/gateway.html", gateway_error=True)
+    return body, status, headers
+
+
+def handle_unavailable(error: ServiceUnavailableError):
+    log.warning("service unavailable: %s", error.message)
+    body, status = _render(503, error.message, "errors/gateway.html",
+                           settings_link=error.settings_link)  # fmt: skip
+    return body, status, {"Retry-After": "60"}
+
+
+def handle_500(error: InternalServerError):
+    db.session.rollback()
+    original = getattr(error, "original_exception", None)
+    log.error("unhandled error (request %s)", g.get("request_id"), exc_info=original)
+    return _render(500, _messages()[500], "errors/500.html")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error with a page or, for fragment requests, an alert fragment."""
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(GoToneError, handle_gateway)
+    app.register_error_handler(ServiceUnavailableError, handle_unavailable)
+    app.register_error_handler(InternalServerError, handle_500)

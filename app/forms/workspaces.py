@@ -1,0 +1,86 @@
+"""Workspace, member, invitation and gateway settings forms."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+import phonenumbers
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, SelectField, StringField, URLField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..permissions import ROLE_ORDER, Role
+
+
+def role_label(role: str) -> str:
+    return {
+        Role.VIEWER: _l("Viewer"),
+        Role.MEMBER: _l("Member"),
+        Role.ADMIN: _l("Admin"),
+        Role.OWNER: _l("Owner"),
+    }[Role(role)]
+
+
+class WorkspaceForm(FlaskForm):
+    name = StringField(_l("Workspace name"), validators=[InputRequired(), Length(max=100)])
+
+    def validate_name(self, field):
+        if not field.data.strip():
+            raise ValidationError(_l("Enter a name."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(r.value, role_label(r)) for r in ROLE_ORDER])
+
+
+class InvitationForm(FlaskForm):
+    role = SelectField(_l("Role"),
+                       choices=[(r.value, role_label(r)) for r in ROLE_ORDER[:3]])  # fmt: skip
+
+
+class TransferForm(FlaskForm):
+    user_id = IntegerField(_l("New owner"), validators=[InputRequired()])
+
+
+class DeleteForm(FlaskForm):
+    confirm_name = StringField(_l("Type the workspace name to confirm"),
+                               validators=[InputRequired()])  # fmt: skip
+
+
+class SettingsForm(FlaskForm):
+    base_url = URLField(_l("Gateway base URL"), validators=[InputRequired(), Length(max=255)])
+    family = SelectField(
+        _l("API family"), choices=[("v3", "v3 (Bearer token)"), ("http", "http (api_token)")]
+    )
+    timezone = StringField(_l("Account timezone"), validators=[InputRequired(), Length(max=64)])
+    default_country = StringField(
+        _l("Default country for phone numbers"), validators=[InputRequired(), Length(min=2, max=2)]
+    )
+
+    def validate_base_url(self, field):
+        url = field.data.strip().rstrip("/")
+        if not url.startswith(("https://", "http://")) or " " in url:
+            raise ValidationError(_l("Enter an http(s) URL."))
+        allowed = current_app.config["GOTONE_ALLOWED_URLS"]
+        # The token is sent to this URL: an allowlist stops it from being sent elsewhere.
+        if allowed and not any(url.startswith(prefix) for prefix in allowed):
+            raise ValidationError(_l("This gateway URL is not allowed on this server."))
+        field.data = url
+
+    def validate_timezone(self, field):
+        if field.data.strip() not in available_timezones():
+            raise ValidationError(_l("Enter a timezone such as Europe/Amsterdam."))
+        field.data = field.data.strip()
+
+    def validate_default_country(self, field):
+        code = field.data.strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValidationError(_l("Enter a two-letter country code such as US."))
+        field.data = code
+
+
+class TokenForm(FlaskForm):
+    # PasswordField never renders a value: the token is write-only.
+    token = PasswordField(_l("API token"), validators=[InputRequired(), Length(min=4, max=512)])

@@ -1,0 +1,90 @@
+"""The permission table: roles, what each may do, and which permission every route needs.
+
+Docs and tests read these tables; `security.workspace_required` enforces them. A route that is
+missing from ROUTE_ACCESS fails tests/web/test_access.py.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    MEMBER = "member"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+
+# Each role can do everything the roles before it can.
+ROLE_ORDER = (Role.VIEWER, Role.MEMBER, Role.ADMIN, Role.OWNER)
+
+# permission -> the lowest role that holds it
+PERMISSIONS: dict[str, Role] = {
+    "workspace.view": Role.VIEWER,  # read everything in the workspace
+    "contacts.edit": Role.MEMBER,  # create, edit and delete contacts and groups
+    "messages.send": Role.MEMBER,  # send single and bulk SMS
+    "members.manage": Role.ADMIN,  # invite, remove, change roles below owner
+    "token.manage": Role.ADMIN,  # set, replace, clear and test the GoTone token
+    "settings.manage": Role.ADMIN,  # gateway settings, rename the workspace
+    "audit.view": Role.ADMIN,  # read the audit log
+    "workspace.delete": Role.OWNER,
+    "ownership.transfer": Role.OWNER,  # also: make or unmake owners
+}
+
+# Route access levels that are not workspace permissions.
+PUBLIC = "public"  # anyone, logged in or not
+LOGIN = "login"  # any logged-in user
+
+# endpoint -> PUBLIC, LOGIN or a key of PERMISSIONS (checked against the URL's workspace)
+ROUTE_ACCESS: dict[str, str] = {
+    "static": PUBLIC,
+    "health.healthz": PUBLIC,
+    "auth.signup": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.two_factor": PUBLIC,
+    "auth.logout": LOGIN,
+    "account.index": LOGIN,
+    "account.change_password": LOGIN,
+    "account.change_language": LOGIN,
+    "account.setup_two_factor": LOGIN,
+    "account.disable_two_factor": LOGIN,
+    "workspaces.home": LOGIN,
+    "workspaces.index": LOGIN,
+    "workspaces.create": LOGIN,
+    "workspaces.invitation": PUBLIC,
+    "workspaces.accept_invitation": LOGIN,
+    "workspaces.show": "workspace.view",
+    "workspaces.leave": "workspace.view",
+    "workspaces.members": "workspace.view",
+    "workspaces.rename": "settings.manage",
+    "workspaces.change_role": "members.manage",
+    "workspaces.remove_member": "members.manage",
+    "workspaces.create_invitation": "members.manage",
+    "workspaces.revoke_invitation": "members.manage",
+    "workspaces.transfer_ownership": "ownership.transfer",
+    "workspaces.delete": "workspace.delete",
+    "workspaces.settings": "settings.manage",
+    "workspaces.update_settings": "settings.manage",
+    "workspaces.set_token": "token.manage",
+    "workspaces.clear_token": "token.manage",
+    "workspaces.test_connection": "token.manage",
+    "workspaces.audit_log": "audit.view",
+}
+
+
+def rank(role: str) -> int:
+    """Return the position of a role in ROLE_ORDER (higher = more rights)."""
+    return ROLE_ORDER.index(Role(role))
+
+
+def can(role: str | None, permission: str) -> bool:
+    """Tell whether a member with `role` holds `permission`."""
+    if role is None:
+        return False
+    return rank(role) >= rank(PERMISSIONS[permission])
+
+
+def roles_with(permission: str) -> list[Role]:
+    """Return the roles that hold `permission`, lowest first."""
+    return [role for role in ROLE_ORDER if can(role, permission)]

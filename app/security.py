@@ -1,0 +1,114 @@
+"""Request-level security: headers, CSP, request ids, safe redirects, workspace access."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user, login_required
+
+from .extensions import db, htmx, login_manager
+from .models import Membership, Workspace
+from .permissions import can
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_UNSAFE_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+class TLSAwareSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over TLS (ProxyFix aware)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it is a path on this site, else None (open-redirect guard)."""
+    if not target or len(target) > 2000 or _UNSAFE_NEXT.search(target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _set_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if current_user.is_authenticated and request.endpoint != "static":
+        # Pages of a signed-in user hold workspace data: keep them out of shared caches.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unauthorized():
+    """Logged-out htmx requests get 401 + HX-Redirect; plain ones the login page."""
+    if htmx:
+        current = urlsplit(htmx.current_url or "")
+        back = safe_next(current.path + (f"?{current.query}" if current.query else ""))
+        response = redirect(url_for("auth.login", next=back))
+        response.status_code = 401
+        response.headers["HX-Redirect"] = response.headers["Location"]
+        del response.headers["Location"]
+        return response
+    back = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=back))
+
+
+def workspace_required(permission: str) -> Callable:
+    """Load g.workspace and g.membership from the URL's workspace_id; 404 for non-members."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            membership = db.session.scalar(
+                db.select(Membership).where(
+                    Membership.workspace_id == kwargs["workspace_id"],
+                    Membership.user_id == current_user.id,
+                )
+            )
+            if membership is None:
+                abort(404)  # never 403: that would confirm the workspace exists
+            if not can(membership.role, permission):
+                abort(403)
+            g.membership = membership
+            g.workspace = db.session.get(Workspace, membership.workspace_id)
+            session["workspace_id"] = membership.workspace_id
+            return view(*args, **kwargs)
+
+        wrapper.permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def init_security(app: Flask) -> None:
+    """Install the request id, the security headers and the login handlers."""
+    app.session_interface = TLSAwareSessionInterface()
+    app.before_request(_set_request_id)
+    app.after_request(_security_headers)
+    login_manager.unauthorized_handler(_unauthorized)

@@ -1,0 +1,88 @@
+"""Optional TOTP two-factor authentication with single-use recovery codes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+import pyotp
+
+from ..extensions import db
+from ..models import User
+from . import audit, keys, passwords, sessions
+
+RECOVERY_CODES = 10
+ISSUER = "GoTone Portal"
+
+
+def new_secret() -> str:
+    """Return a fresh base32 TOTP seed."""
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str) -> str:
+    """Return the otpauth:// URI an authenticator app imports."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
+
+
+def _matching_counter(secret: str, code: str, last: int | None) -> int | None:
+    """Return the time step `code` belongs to (±1 step), unless already used."""
+    totp = pyotp.TOTP(secret)
+    code = code.strip().replace(" ", "")
+    now = totp.timecode(datetime.now())
+    for counter in (now - 1, now, now + 1):
+        if secrets.compare_digest(totp.generate_otp(counter), code):
+            # Each time step is accepted once: a code seen on the wire cannot be replayed.
+            return counter if last is None or counter > last else None
+    return None
+
+
+def enable(user: User, secret: str, code: str) -> list[str] | None:
+    """Turn 2FA on when `code` matches `secret`; return the recovery codes (commits)."""
+    counter = _matching_counter(secret, code, None)
+    if counter is None:
+        return None
+    codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
+    user.totp_secret_enc = keys.encrypt(secret, keys.user_scope(user.id))
+    user.totp_last_counter = counter
+    user.recovery_code_hashes = " ".join(_hash_code(c) for c in codes)
+    audit.record(user, None, "account.2fa_enabled", user.email)
+    db.session.commit()
+    return codes
+
+
+def verify(user: User, code: str) -> bool:
+    """Check a TOTP code or an unused recovery code at login (commits what it consumes)."""
+    secret = keys.decrypt(user.totp_secret_enc or "", keys.user_scope(user.id))
+    counter = _matching_counter(secret, code, user.totp_last_counter)
+    if counter is not None:
+        user.totp_last_counter = counter
+        db.session.commit()
+        return True
+    hashes = (user.recovery_code_hashes or "").split()
+    digest = _hash_code(code)
+    if digest in hashes:
+        hashes.remove(digest)
+        user.recovery_code_hashes = " ".join(hashes)
+        audit.record(user, None, "account.recovery_code_used", user.email, left=len(hashes))
+        db.session.commit()
+        return True
+    return False
+
+
+def disable(user: User, password: str, code: str, keep_session: str | None) -> bool:
+    """Turn 2FA off after password and code check; end the user's other sessions (commits)."""
+    if not passwords.verify_password(user.password_hash, password) or not verify(user, code):
+        return False
+    user.totp_secret_enc = None
+    user.totp_last_counter = None
+    user.recovery_code_hashes = None
+    ended = sessions.end_all(user, keep=keep_session)
+    audit.record(user, None, "account.2fa_disabled", user.email, sessions_ended=ended)
+    db.session.commit()
+    return True

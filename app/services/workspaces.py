@@ -1,0 +1,129 @@
+"""Workspaces and their members: create, rename, roles, leave, transfer, delete."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import GoToneSettings, Membership, User, Workspace
+from ..permissions import Role, can, rank
+from . import RuleError, audit
+
+
+def memberships_of(user: User) -> list[Membership]:
+    """Return the user's memberships, workspaces by name."""
+    return list(
+        db.session.scalars(
+            db.select(Membership)
+            .join(Workspace)
+            .where(Membership.user_id == user.id)
+            .order_by(Workspace.name, Workspace.id)
+        )
+    )
+
+
+def create(name: str, owner: User, gotone_url: str | None = None) -> Workspace:
+    """Create a workspace owned by `owner`, with default gateway settings (commits)."""
+    workspace = Workspace(name=name.strip())
+    db.session.add(workspace)
+    db.session.flush()
+    db.session.add(Membership(workspace_id=workspace.id, user_id=owner.id, role=Role.OWNER))
+    db.session.add(
+        GoToneSettings(
+            workspace_id=workspace.id,
+            base_url=gotone_url or current_app.config["GOTONE_DEFAULT_URL"],
+        )
+    )
+    audit.record(owner, workspace, "workspace.created", workspace.name)
+    db.session.commit()
+    return workspace
+
+
+def rename(workspace: Workspace, actor: User, name: str) -> None:
+    """Rename the workspace (commits)."""
+    old, workspace.name = workspace.name, name.strip()
+    audit.record(actor, workspace, "workspace.renamed", workspace.name, old=old)
+    db.session.commit()
+
+
+def delete(workspace: Workspace, actor: User) -> None:
+    """Delete the workspace with its members, invitations and settings (commits)."""
+    audit.record(actor, workspace, "workspace.deleted", workspace.name)
+    db.session.delete(workspace)
+    db.session.commit()
+
+
+def members(workspace: Workspace) -> list[Membership]:
+    """Return the workspace's memberships, highest role first."""
+    rows = db.session.scalars(
+        db.select(Membership).join(User).where(Membership.workspace_id == workspace.id)
+        .order_by(User.email)
+    )  # fmt: skip
+    return sorted(rows, key=lambda m: -rank(m.role))
+
+
+def get_member(workspace: Workspace, user_id: int) -> Membership | None:
+    """Return the membership of `user_id` in this workspace, or None (a 404 for views)."""
+    return db.session.scalar(
+        db.select(Membership).where(
+            Membership.workspace_id == workspace.id, Membership.user_id == user_id
+        )
+    )
+
+
+def _owner_count(workspace: Workspace) -> int:
+    return db.session.scalar(
+        db.select(db.func.count()).where(
+            Membership.workspace_id == workspace.id, Membership.role == Role.OWNER
+        )
+    ) or 0  # fmt: skip
+
+
+def _check_manageable(actor: Membership, target: Membership) -> None:
+    # Admins manage the roles below theirs; owners (who may transfer ownership) manage all.
+    if can(actor.role, "ownership.transfer"):
+        return
+    if rank(target.role) >= rank(actor.role):
+        raise RuleError(_("Only an owner can change an admin or an owner."))
+
+
+def change_role(workspace: Workspace, actor: Membership, target: Membership, role: str) -> None:
+    """Give `target` a new role (commits). Raises RuleError."""
+    _check_manageable(actor, target)
+    if not can(actor.role, "ownership.transfer") and rank(role) >= rank(actor.role):
+        raise RuleError(_("Only an owner can make someone an admin or an owner."))
+    if target.role == Role.OWNER and role != Role.OWNER and _owner_count(workspace) == 1:
+        raise RuleError(_("The last owner cannot be demoted. Transfer ownership first."))
+    old, target.role = target.role, role
+    audit.record(actor.user, workspace, "member.role_changed", target.user.email,
+                 old=old, new=role)  # fmt: skip
+    db.session.commit()
+
+
+def remove_member(workspace: Workspace, actor: Membership, target: Membership) -> None:
+    """Remove `target` from the workspace (commits). Raises RuleError."""
+    _check_manageable(actor, target)
+    if target.role == Role.OWNER and _owner_count(workspace) == 1:
+        raise RuleError(_("The last owner cannot be removed."))
+    audit.record(actor.user, workspace, "member.removed", target.user.email, role=target.role)
+    db.session.delete(target)
+    db.session.commit()
+
+
+def leave(workspace: Workspace, membership: Membership) -> None:
+    """Leave the workspace (commits). Raises RuleError for the last owner."""
+    if membership.role == Role.OWNER and _owner_count(workspace) == 1:
+        raise RuleError(_("The last owner cannot leave. Transfer ownership or delete it."))
+    audit.record(membership.user, workspace, "member.left", membership.user.email)
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def transfer_ownership(workspace: Workspace, actor: Membership, target: Membership) -> None:
+    """Make `target` an owner and the acting owner an admin (commits)."""
+    if target.id == actor.id:
+        raise RuleError(_("You already own this workspace."))
+    target.role, actor.role = Role.OWNER, Role.ADMIN
+    audit.record(actor.user, workspace, "workspace.ownership_transferred", target.user.email)
+    db.session.commit()

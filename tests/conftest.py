@@ -1,0 +1,178 @@
+"""Fixtures for the portal suites: a fresh app and database per test, clients, the simulator.
+
+The database is SQLite in tmp_path, or PostgreSQL when PORTAL_TEST_DATABASE_URL is set: each
+pytest process then works in its own schema, so parallel runs cannot see each other.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import uuid
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.crypto import generate_key
+from app.extensions import db as _db
+from app.simulator.server import SimulatorServer
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+KEYS = generate_key()
+HX = {"HX-Request": "true", "HX-Current-URL": "http://localhost/w"}
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    if not PG_URL:
+        yield None
+        return
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield schema
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def portal_config(tmp_path, pg_schema, **extra) -> dict:
+    """The overrides every test app gets; `extra` wins."""
+    config = {
+        "TESTING": True,
+        "PORTAL_ENV": "testing",
+        "SECRET_KEY": "test-secret-key",
+        "ENCRYPTION_KEYS": KEYS,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'portal.db'}",
+        # Cheap hashes keep the suite fast; test_passwords checks the production numbers.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "GOTONE_DEFAULT_URL": "http://127.0.0.1:9/api/v3",
+        "GOTONE_TIMEOUT": 5.0,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+    if pg_schema:
+        config["SQLALCHEMY_DATABASE_URI"] = PG_URL
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": f"-csearch_path={pg_schema}"},
+        }
+    config.update(extra)
+    return config
+
+
+def reset_schema() -> None:
+    """Empty the database: drop everything (tables and Alembic's bookkeeping), create all."""
+    _db.session.remove()
+    with _db.engine.begin() as conn:
+        _db.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    _db.metadata.create_all(_db.engine)
+
+
+class PortalClient(FlaskClient):
+    """Test client: each request in its own app context; CSRF token added to posts.
+
+    Tests hold an app context open for factories and queries. Requests run in an empty
+    contextvars context so that, as in production, each gets its own `g` and db session.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            _db.session.expire_all()  # the test's own session must see what the request did
+        return response
+
+    def session_transaction(self, *args, **kwargs):
+        return _EmptyContextManager(super().session_transaction, *args, **kwargs)
+
+    def csrf_token(self) -> str:
+        page = self.get("/auth/login").get_data(as_text=True)
+        match = _CSRF.search(page)
+        assert match, "no CSRF token on the login page"
+        return match.group(1) or match.group(2)
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        if csrf:
+            data = dict(kwargs.pop("data", None) or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+class _EmptyContextManager:
+    """Runs a context manager's enter and exit outside the test's app context."""
+
+    def __init__(self, factory, *args, **kwargs):
+        self._ctx = contextvars.Context()
+        self._cm = self._ctx.run(factory, *args, **kwargs)
+
+    def __enter__(self):
+        return self._ctx.run(self._cm.__enter__)
+
+    def __exit__(self, *exc):
+        return self._ctx.run(self._cm.__exit__, *exc)
+
+
+@pytest.fixture
+def make_app(tmp_path, pg_schema):
+    """Build an app with extra overrides; its database starts empty."""
+    built = []
+
+    def factory(**extra):
+        app = create_app(portal_config(tmp_path, pg_schema, **extra))
+        app.test_client_class = PortalClient
+        with app.app_context():
+            reset_schema()
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app) -> PortalClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    with SimulatorServer() as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(simulator):
+    simulator.control.reset()
+    yield simulator
+    simulator.control.reset()
+
+
+@pytest.fixture
+def gateway_token(sim) -> str:
+    return sim.control.create_account(token="42|sim-secret-token-Zq9X", balance=750)
