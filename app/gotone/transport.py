@@ -1,0 +1,167 @@
+"""One HTTP exchange with a hard deadline and a body-size cap, and failures sorted by stage.
+
+requests' timeouts bound each socket operation, not the whole call: a server that sends one
+byte just before every read timeout could hold a call forever. So the body is streamed and a
+watchdog shuts the socket down when the call's deadline passes, which wakes a blocked read.
+
+Failures are reported by *stage*, because what a caller may do next depends on how far the
+request got: never sent (safe to repeat), sent without any answer (outcome unknown), or cut off
+inside the answer.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+
+# Stages of a failed exchange.
+NOT_SENT = "not_sent"  # no connection was made: the gateway cannot have seen the request
+NO_RESPONSE = "no_response"  # connection dropped after sending, before any response byte
+READ_TIMEOUT = "read_timeout"  # sent, no response within the deadline
+BROKEN_BODY = "broken_body"  # the status line arrived, then the body was cut off
+DEADLINE = "deadline"  # the body was still arriving when the deadline passed
+TOO_LARGE = "too_large"  # the body exceeded the size cap
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class TransportFailure(Exception):
+    """An exchange that produced no complete response; `stage` says how far it got."""
+
+    def __init__(self, stage: str, detail: str) -> None:
+        super().__init__(f"{stage}: {detail}")
+        self.stage = stage
+        self.detail = detail
+
+
+def exchange(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    json_body: Any,
+    params: Mapping[str, Any] | None,
+    connect_timeout: float,
+    deadline: float,
+    max_body: int,
+) -> RawResponse:
+    """Perform one request and read its whole body by `deadline` (a time.monotonic() value)."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TransportFailure(READ_TIMEOUT, "no time left before the deadline")
+    try:
+        response = session.request(
+            method, url, headers=dict(headers), json=json_body, params=params, stream=True,
+            allow_redirects=False, timeout=(min(connect_timeout, remaining), remaining),
+        )  # fmt: skip
+    except requests.RequestException as exc:
+        raise TransportFailure(_stage_of(exc), _describe(exc)) from None
+    with response:
+        body = _read_body(response, deadline, max_body)
+    return RawResponse(response.status_code, response.headers, body)
+
+
+def _stage_of(exc: requests.RequestException) -> str:
+    """Sort a requests exception raised before any response byte arrived."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return NOT_SENT
+    if isinstance(exc, requests.Timeout):
+        return READ_TIMEOUT
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # NewConnectionError covers refused connections and (NameResolutionError) DNS failures.
+    if isinstance(reason, NewConnectionError | ConnectTimeoutError):
+        return NOT_SENT
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return NOT_SENT
+    return NO_RESPONSE
+
+
+def _describe(exc: BaseException) -> str:
+    """The innermost cause's class name: never the URL, whose query may hold the token."""
+    seen = exc
+    while True:
+        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        inner = inner or getattr(seen, "reason", None)
+        if not isinstance(inner, BaseException) or inner is seen:
+            return type(seen).__name__
+        seen = inner
+
+
+def _read_body(response: requests.Response, deadline: float, max_body: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_body:
+        raise TransportFailure(TOO_LARGE, f"Content-Length {declared} > {max_body}")
+    expired = threading.Event()
+    watchdog = _start_watchdog(response, deadline, expired)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(CHUNK):
+            size += len(chunk)
+            if size > max_body:
+                raise TransportFailure(TOO_LARGE, f"body over {max_body} bytes")
+            if time.monotonic() > deadline:
+                raise TransportFailure(DEADLINE, "body still arriving at the deadline")
+            chunks.append(chunk)
+    except (requests.RequestException, OSError) as exc:
+        stage = DEADLINE if expired.is_set() else BROKEN_BODY
+        raise TransportFailure(stage, _describe(exc)) from None
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    if expired.is_set():
+        raise TransportFailure(DEADLINE, "body still arriving at the deadline")
+    return b"".join(chunks)
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket the body arrives on. With `Connection: close` http.client drops the
+    connection's reference early, so fall back to the response's own file object."""
+    raw = response.raw
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is None:
+        reader = getattr(getattr(raw, "_fp", None), "fp", None)  # http.client's BufferedReader
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)  # socket.SocketIO
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _start_watchdog(
+    response: requests.Response, deadline: float, expired: threading.Event
+) -> threading.Timer | None:
+    """Shut the socket down at the deadline; a blocked recv() then returns at once."""
+    sock = _socket_of(response)
+    if sock is None:
+        return None  # nothing left to read from the network
+
+    def fire() -> None:
+        # Once the body is complete urllib3 hands the connection back to the pool (and clears
+        # response.raw.connection); it may then serve another call, so leave it alone.
+        if getattr(response.raw, "connection", None) is None:
+            return
+        expired.set()
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            return
+
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), fire)
+    timer.daemon = True
+    timer.start()
+    return timer
