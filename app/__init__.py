@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dotenv import load_dotenv
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from jinja2 import StrictUndefined
@@ -89,6 +89,8 @@ def _sqlite_pragmas(engine) -> None:
 
 
 def _select_locale() -> str:
+    if not has_request_context():
+        return "en"  # CLI and background work
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     return request.accept_languages.best_match(["en", "zh_Hans", "zh"]) or "en"

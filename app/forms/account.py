@@ -2,12 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from .auth import new_password_field
 
-LANGUAGES = [("en", "English"), ("zh_Hans", "简体中文")]
+LANGUAGES = [SelectChoice("en", "English"), SelectChoice("zh_Hans", "简体中文")]
 
 
 class PasswordForm(FlaskForm):

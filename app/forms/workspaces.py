@@ -8,7 +8,14 @@ import phonenumbers
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField, URLField
+from wtforms import (
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    URLField,
+)
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..permissions import ROLE_ORDER, Role
@@ -23,6 +30,10 @@ def role_label(role: str) -> str:
     }[Role(role)]
 
 
+def _choice(role: Role) -> SelectChoice:
+    return SelectChoice(role.value, role_label(role))
+
+
 class WorkspaceForm(FlaskForm):
     name = StringField(_l("Workspace name"), validators=[InputRequired(), Length(max=100)])
 
@@ -32,12 +43,14 @@ class WorkspaceForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, role_label(r)) for r in ROLE_ORDER])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, role_label(r)) for r in ROLE_ORDER]
+    )
 
 
 class InvitationForm(FlaskForm):
-    role = SelectField(_l("Role"),
-                       choices=[(r.value, role_label(r)) for r in ROLE_ORDER[:3]])  # fmt: skip
+    # Ownership is never handed out by link: it is transferred.
+    role = SelectField(_l("Role"), choices=[_choice(r) for r in ROLE_ORDER[:3]])
 
 
 class TransferForm(FlaskForm):
@@ -52,7 +65,8 @@ class DeleteForm(FlaskForm):
 class SettingsForm(FlaskForm):
     base_url = URLField(_l("Gateway base URL"), validators=[InputRequired(), Length(max=255)])
     family = SelectField(
-        _l("API family"), choices=[("v3", "v3 (Bearer token)"), ("http", "http (api_token)")]
+        _l("API family"),
+        choices=[SelectChoice("v3", "v3 (Bearer token)"), SelectChoice("http", "http (api_token)")],
     )
     timezone = StringField(_l("Account timezone"), validators=[InputRequired(), Length(max=64)])
     default_country = StringField(

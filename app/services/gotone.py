@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from ..errors import ServiceUnavailableError
 from ..extensions import db
+from ..gotone import GoToneClient
 from ..models import GoToneSettings, User, Workspace
 from ..models.types import utcnow
 from . import audit, keys
@@ -69,11 +70,12 @@ def clear_token(workspace: Workspace, actor: User) -> None:
     db.session.commit()
 
 
-def client_for(workspace: Workspace):
+def client_for(workspace: Workspace) -> GoToneClient:
     """Return a client for this workspace's gateway with its decrypted token.
 
     Raises ServiceUnavailableError (503) when no token is set or it cannot be decrypted.
     """
+    keys.keyring()  # a server without keys says so first: no token could be set anyway
     settings = get_settings(workspace)
     if not settings.token_enc:
         raise ServiceUnavailableError(
@@ -81,8 +83,6 @@ def client_for(workspace: Workspace):
               "workspace settings."), settings_link=True,
         )  # fmt: skip
     token = keys.decrypt(settings.token_enc, workspace.id)
-    from ..gotone import GoToneClient  # TODO(top-level import once app.gotone exports it)
-
     return GoToneClient(settings.base_url, token, timeout=current_app.config["GOTONE_TIMEOUT"],
                         family=settings.family)  # fmt: skip
 
