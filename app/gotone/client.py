@@ -111,6 +111,11 @@ _VALIDATION = re.compile(
 # A contact's invalid phone is a validation error; on a send it is a pipeline rejection.
 _INVALID_PHONE = re.compile(r" is a invalid phone number$")
 _ROUTE_ERROR = re.compile(r"^The route .* could not be found\.$|^The \w+ method is not supported")
+# Where one per-number error of a bulk send ends and the next begins (§9.1.4, §9.1.6).
+_ERROR_START = re.compile(
+    r" (?=\+?\d* is a invalid phone number|Permission to send an SMS has not been enabled"
+    r"|The string supplied |Could not interpret numbers)"
+)
 _HTTP_GROUP_DELETE_BUG = 'Attempt to read property "id" on null'  # reference §7.5, §17.28
 _UID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _GATEWAY_TEXT_LIMIT = 500
@@ -376,12 +381,9 @@ class GoToneClient:
         media_url: str | None = None,
         check_voice: bool = True,
     ) -> SendResult:
-        """Send (or schedule) a message to each distinct number, 100 per call. Never retried.
-
-        Non-GSM text makes the gateway switch the type to unicode by itself (reference §13).
-        `check_voice=False` lets a language or gender outside the vendor's list through.
-        Raises InvalidRequestError (before any call), SendRejectedError, GoToneError.
-        """
+        """Send or schedule a message to every number. Raises InvalidRequestError, GoToneError."""
+        # Never retried: an outbox decides. Non-GSM text makes the gateway switch the type to
+        # unicode by itself (§13). check_voice=False lets a language outside Appendix A through.
         numbers = normalise_recipients(recipients)
         schedule = format_schedule_time(schedule_time)
         voice = (language, gender)
@@ -420,7 +422,7 @@ class GoToneClient:
             exc.may_have_been_processed = True
             raise
         text = answer.message or ""
-        errors = () if not text or text in SUCCESS_TEXTS else (self._scrub(text),)
+        errors = () if not text or text in SUCCESS_TEXTS else _split_errors(self._scrub(text))
         return SendResult(messages, errors, scheduled, tuple(chunk))
 
     def get_sms(self, uid: str) -> Message:
@@ -429,11 +431,9 @@ class GoToneClient:
         return Message.from_api(self._request("GET", path, action="show message").data)
 
     def list_sms(self, page: int = 1, **filters: str) -> Page[Message]:
-        """Return one page (25) of message reports, newest first. Raises GoToneError.
-
-        `filters` are M's optional query parameters (timezone, start_date, end_date as
-        `Y-m-d H:i:s`, sms_type, direction); L ignores them (reference §9.3).
-        """
+        """Return one page (25) of message reports, newest first. Raises GoToneError."""
+        # filters: M's timezone, start_date/end_date (Y-m-d H:i:s), sms_type, direction (§9.3);
+        # L ignores them.
         query: dict[str, Any] = {"page": _check_page(page), **filters}
         answer = self._request("GET", "sms", query=query, action="list messages")
         return Page.from_api(answer.data, Message.from_api)
@@ -451,10 +451,8 @@ class GoToneClient:
     def iter_all(
         self, list_method: Callable[..., Page[T]], *args: Any, **kwargs: Any
     ) -> Iterator[T]:
-        """Yield every item of a list method, fetching one page per step. Raises GoToneError.
-
-        Example: `for contact in client.iter_all(client.list_contacts, group_uid): ...`
-        """
+        """Yield every item of a list method, one page per request. Raises GoToneError."""
+        # e.g. `for contact in client.iter_all(client.list_contacts, group_uid): ...`
         page: int | None = 1
         while page is not None:
             current = list_method(*args, page=page, **kwargs)
@@ -514,12 +512,13 @@ class GoToneClient:
                     connect_timeout=self.connect_timeout, deadline=deadline,
                     max_body=self.max_body_bytes,
                 )  # fmt: skip
-            except transport.TransportFailure as failure:
-                self._log(method, url, None, failure.stage, started)
-                if attempt == 1 and _may_retry(kind, failure.stage):
-                    continue
-                raise self._failure_error(failure, kind, action) from None
-        raise AssertionError("unreachable")  # pragma: no cover
+            except transport.TransportFailure as caught:
+                failure = caught
+            self._log(method, url, None, failure.stage, started)
+            if attempt == 2 or not _may_retry(kind, failure.stage):
+                break
+        # Raised outside the except block, so nothing chains back to requests' exception.
+        raise self._failure_error(failure, kind, action)
 
     def _failure_error(
         self, failure: transport.TransportFailure, kind: Kind, action: str
@@ -669,6 +668,12 @@ def _describe_body(body: bytes) -> str:
             return "invalid JSON"
         return "JSON that is not the API envelope"
     return "a non-JSON answer"
+
+
+def _split_errors(text: str) -> tuple[str, ...]:
+    """The bulk path joins its per-number errors with single spaces (§9.1.4); split them again
+    where a known per-number message starts. Unknown wording stays in one piece."""
+    return tuple(part.strip() for part in _ERROR_START.split(text) if part.strip())
 
 
 def _retry_after(raw: transport.RawResponse) -> float:

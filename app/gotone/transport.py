@@ -64,13 +64,18 @@ def exchange(
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TransportFailure(READ_TIMEOUT, "no time left before the deadline")
+    failure: TransportFailure | None = None
     try:
         response = session.request(
             method, url, headers=dict(headers), json=json_body, params=params, stream=True,
             allow_redirects=False, timeout=(min(connect_timeout, remaining), remaining),
         )  # fmt: skip
     except requests.RequestException as exc:
-        raise TransportFailure(_stage_of(exc), _describe(exc)) from None
+        failure = TransportFailure(_stage_of(exc), _describe(exc))
+    if failure is not None:
+        # Raised outside the except block: no __context__ holding requests' exception, whose
+        # text has the URL (and on the http family the token in its query string).
+        raise failure
     with response:
         body = _read_body(response, deadline, max_body)
     return RawResponse(response.status_code, response.headers, body)
@@ -110,25 +115,35 @@ def _read_body(response: requests.Response, deadline: float, max_body: int) -> b
         raise TransportFailure(TOO_LARGE, f"Content-Length {declared} > {max_body}")
     expired = threading.Event()
     watchdog = _start_watchdog(response, deadline, expired)
+    try:
+        body, failure = _drain(response, deadline, max_body)
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+    # A shut-down socket can also look like a normal end of a body without Content-Length.
+    if expired.is_set() and (failure is None or failure.stage == BROKEN_BODY):
+        failure = TransportFailure(DEADLINE, "body still arriving at the deadline")
+    if failure is not None:
+        raise failure  # outside any except block: no __context__ (see exchange)
+    return body
+
+
+def _drain(
+    response: requests.Response, deadline: float, max_body: int
+) -> tuple[bytes, TransportFailure | None]:
     chunks: list[bytes] = []
     size = 0
     try:
         for chunk in response.iter_content(CHUNK):
             size += len(chunk)
             if size > max_body:
-                raise TransportFailure(TOO_LARGE, f"body over {max_body} bytes")
+                return b"", TransportFailure(TOO_LARGE, f"body over {max_body} bytes")
             if time.monotonic() > deadline:
-                raise TransportFailure(DEADLINE, "body still arriving at the deadline")
+                return b"", TransportFailure(DEADLINE, "body still arriving at the deadline")
             chunks.append(chunk)
     except (requests.RequestException, OSError) as exc:
-        stage = DEADLINE if expired.is_set() else BROKEN_BODY
-        raise TransportFailure(stage, _describe(exc)) from None
-    finally:
-        if watchdog is not None:
-            watchdog.cancel()
-    if expired.is_set():
-        raise TransportFailure(DEADLINE, "body still arriving at the deadline")
-    return b"".join(chunks)
+        return b"", TransportFailure(BROKEN_BODY, _describe(exc))
+    return b"".join(chunks), None
 
 
 def _socket_of(response: requests.Response) -> socket.socket | None:

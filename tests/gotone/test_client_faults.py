@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -208,6 +209,29 @@ def test_connection_refused_is_definitely_not_received(control):
     assert error.http_status is None
     with pytest.raises(UnavailableError):
         client.get_balance()  # a read: retried once, refused twice
+
+
+def test_connect_timeout_is_definitely_not_received():
+    """A listener whose accept backlog is full drops new SYNs: connect() times out."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        try:
+            client = GoToneClient(f"http://127.0.0.1:{port}", "1|token-abcdefgh", timeout=TIMEOUT)
+            started = time.monotonic()
+            with pytest.raises(RequestTimeoutError) as caught:
+                client.send_sms([US, NL], "Hi")
+            assert caught.value.definitely_not_received
+            assert not caught.value.may_have_been_processed
+            assert time.monotonic() - started < TIMEOUT + 0.5
+        finally:
+            for filler in fillers:
+                filler.close()
 
 
 def test_unresolvable_host_is_definitely_not_received():

@@ -43,7 +43,8 @@ def test_token_never_in_errors_or_logs(make_client, control, caplog, family):
         _assert_clean(str(error))
         _assert_clean(repr(error))
         _assert_clean(error.gateway_message or "")
-        assert error.__cause__ is None  # no chained requests exception carrying the URL
+        # No chained requests exception: its text carries the URL (and the http family's query).
+        assert error.__cause__ is None and error.__context__ is None
     _assert_clean(caplog.text)
     _assert_clean(repr(client))
     assert "GoTone GET /api/" in caplog.text  # the client does log its calls

@@ -161,12 +161,13 @@ def test_bulk_delivery_failures_stay_in_the_result(gotone, control, token):
     assert [m.to for m in result.failed] == [NL]
 
 
-def test_per_number_errors_are_reported(make_client, control):
+def test_per_number_errors_are_reported_one_by_one(make_client, control):
     control.create_account(token="13|narrow", coverage={"1": 1})
-    result = make_client(token="13|narrow").send_sms([US, NL], "Hi")
+    result = make_client(token="13|narrow").send_sms([US, NL, UK], "Hi")
     assert [m.to for m in result.messages] == [US]
-    (text,) = result.errors
-    assert "Permission to send an SMS has not been enabled" in text and NL in text
+    assert len(result.errors) == 2
+    assert all("Permission to send an SMS has not been enabled" in e for e in result.errors)
+    assert result.errors[0].endswith(NL) and result.errors[1].endswith(UK)
 
 
 def test_not_enough_balance_is_rejected(make_client, control):
