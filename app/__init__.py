@@ -93,7 +93,8 @@ def _select_locale() -> str:
         return "en"  # CLI and background work
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
-    return request.accept_languages.best_match(["en", "zh_Hans", "zh"]) or "en"
+    best = request.accept_languages.best_match(["en", "zh-Hans", "zh-CN", "zh-SG", "zh"]) or "en"
+    return "zh_Hans" if best.startswith("zh") else "en"
 
 
 def configure_templates(app: Flask) -> None:
