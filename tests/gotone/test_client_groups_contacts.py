@@ -217,3 +217,13 @@ def test_http_group_delete_quirk_is_confirmed_and_absorbed(make_client, control)
     client.delete_group(group.uid)
     with pytest.raises(NotFoundError):
         client.get_group(group.uid)
+
+
+def test_modern_http_view_contact_is_forbidden(make_client, control):
+    """§8.2: M's http view-contact checks abilities of a user without a token: always 403."""
+    control.configure(profile="modern", quirks={"quirk_modern_http_view_contact_forbidden": True})
+    client = make_client("http")
+    group = client.create_group("Forbidden")
+    contact = client.create_contact(group.uid, US)
+    with pytest.raises(PermissionDeniedError):
+        client.get_contact(group.uid, contact.uid)

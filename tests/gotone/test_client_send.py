@@ -239,3 +239,12 @@ def test_legacy_single_send_echoes_the_token_but_the_client_keeps_none(gotone, c
     assert TOKEN not in repr(result)
     (call,) = api_requests(control, "/sms/send")
     assert call["token"] == TOKEN
+
+
+def test_legacy_http_single_send_bug_is_a_definite_rejection(make_client, control):
+    """§9.1.3: L's http single send fails with a PHP error text (HTTP 200); nothing is sent."""
+    control.configure(quirks={"quirk_http_single_send_user_key": True})
+    with pytest.raises(SendRejectedError, match='Undefined array key "user"') as caught:
+        make_client("http").send_sms(US, "Hi")
+    assert not caught.value.may_have_been_processed
+    assert control.sends() == []

@@ -162,3 +162,10 @@ def test_simulator_sees_the_right_credential_per_family(make_client, control):
 def test_http_family_works_when_the_install_reads_the_bearer(make_client, control):
     control.configure(http_accepts_bearer=True)
     assert make_client("http").get_profile().email == "demo@example.com"
+
+
+def test_wrong_base_path_is_a_protocol_error(gateway, control, token):
+    client = GoToneClient(f"{gateway.host_url}/nested", token, timeout=1.0)
+    with pytest.raises(ProtocolError, match="could not be found") as caught:
+        client.get_balance()
+    assert not caught.value.may_have_been_processed
