@@ -136,3 +136,28 @@ def test_logged_out_page_request_redirects_to_login_with_next(client):
     response = client.get("/account/")
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/login?next=/account/"
+
+
+def test_throttling_is_shared_between_workers_through_redis(make_app):
+    import os
+    import uuid
+
+    import redis
+
+    url = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {url}")
+        pytest.skip("Redis is not running")
+    email = f"{uuid.uuid4().hex}@example.com"  # a fresh key: earlier runs do not interfere
+    workers = [make_app(RATELIMIT_STORAGE_URI=url, LOGIN_ACCOUNT_LIMIT="4 per hour")
+               for _ in range(2)]  # fmt: skip
+    clients = [w.test_client() for w in workers]
+    for n in range(4):
+        worker = workers[n % 2]
+        with worker.app_context():
+            assert _login(clients[n % 2], email, "wrong password!").status_code == 422
+    with workers[0].app_context():
+        assert _login(clients[0], email, "wrong password!").status_code == 429
