@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg test-long lint simulator clean
+.PHONY: run test test-pg test-long lint simulator translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m app.simulator --host 127.0.0.1 --port 8765 --token demo-token --balance 1000
+	$(BIN)/python -m app.devserver
 
 simulator: $(STAMP)
 	$(BIN)/python -m app.simulator --host 127.0.0.1 --port 8765 --token demo-token --balance 1000
@@ -31,6 +31,9 @@ test-pg: $(STAMP)
 
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+translations: $(STAMP)
+	$(BIN)/python translations/update.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
