@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
-from .gotone.errors import GoToneError
+from .gotone.errors import AuthError, GoToneError, NotFoundError, PermissionDeniedError
 from .rendering import is_fragment_request
 
 log = logging.getLogger(__name__)
@@ -82,14 +82,25 @@ def handle_http(error: HTTPException):
 
 def handle_gateway(error: GoToneError):
     # The client's message is written to be safe to show (never the token or a message body).
+    log.warning("gateway error %s: %s", type(error).__name__, error)
+    if isinstance(error, NotFoundError):
+        # Deleted meanwhile, or another account's uid: the same answer as any missing page.
+        return _render(404, _messages()[404], "errors/404.html")
     status, headers = 502, {}
+    message, hint = str(error), _("Try again in a moment.")
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         status, headers["Retry-After"] = 503, str(int(retry_after))
+        hint = _("Wait %(seconds)s seconds, then try again.", seconds=int(retry_after))
     elif "timeout" in type(error).__name__.lower():
         status = 504
-    log.warning("gateway error %s: %s", type(error).__name__, error)
-    body, status = _render(status, str(error), "errors/gateway.html", gateway_error=True)
+    token_problem = isinstance(error, AuthError | PermissionDeniedError)
+    if token_problem:
+        message, hint = _("GoTone refused this workspace's API token."), None
+        if isinstance(error, PermissionDeniedError):
+            message = _("GoTone does not allow this workspace's API token to do this.")
+    body, status = _render(status, message, "errors/gateway.html", gateway_error=True,
+                           hint=hint, token_problem=token_problem)  # fmt: skip
     return body, status, headers
 
 

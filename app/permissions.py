@@ -70,6 +70,20 @@ ROUTE_ACCESS: dict[str, str] = {
     "workspaces.clear_token": "token.manage",
     "workspaces.test_connection": "token.manage",
     "workspaces.audit_log": "audit.view",
+    "groups.index": "workspace.view",
+    "groups.show": "workspace.view",
+    "groups.row": "workspace.view",
+    "groups.create": "contacts.edit",
+    "groups.edit": "contacts.edit",
+    "groups.update": "contacts.edit",
+    "groups.confirm_delete": "contacts.edit",
+    "groups.delete": "contacts.edit",
+    "contacts.show": "workspace.view",
+    "contacts.row": "workspace.view",
+    "contacts.create": "contacts.edit",
+    "contacts.edit": "contacts.edit",
+    "contacts.update": "contacts.edit",
+    "contacts.delete": "contacts.edit",
 }
 
 

@@ -176,3 +176,11 @@ def sim(simulator):
 @pytest.fixture
 def gateway_token(sim) -> str:
     return sim.control.create_account(token="42|sim-secret-token-Zq9X", balance=750)
+
+
+@pytest.fixture
+def sim_workspace(app, sim, gateway_token):
+    """A workspace whose token is the simulator account of `gateway_token` (v3 family)."""
+    from tests.factories import make_user, make_workspace
+
+    return make_workspace(make_user(), base_url=sim.api_url("v3"), token=gateway_token)

@@ -1,0 +1,210 @@
+"""Gateway contact groups: list, create, rename inline, delete with confirmation, group page.
+
+Nothing is stored in the portal: each view makes the one gateway call it needs through
+services.groups / services.contacts; gateway errors propagate to app/errors.py.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from werkzeug.routing import BaseConverter
+
+from ..extensions import htmx
+from ..forms import EmptyForm
+from ..forms.contacts import ContactForm
+from ..forms.groups import GroupForm
+from ..gotone.errors import ValidationError
+from ..rendering import is_fragment_request, redirect_to, render_page
+from ..security import workspace_required
+from ..services import contacts, gotone, groups
+
+bp = Blueprint("groups", __name__)
+PREFIX = "/w/<int:workspace_id>/groups"
+TEMPLATE = "groups/index.html"
+GROUP_PAGE = "groups/show.html"
+MAX_PAGE = 100_000
+
+
+class UidConverter(BaseConverter):
+    """A gateway uid (PHP uniqid: 13 lowercase hex); anything else is a 404 before any call."""
+
+    regex = "[0-9a-f]{13}"
+
+
+def install_uid_converter(state) -> None:
+    state.app.url_map.converters.setdefault("uid", UidConverter)
+
+
+bp.record_once(install_uid_converter)  # before the routes below: their rules use <uid:...>
+
+
+@bp.app_template_filter("phone")
+def format_phone(digits: str) -> str:
+    """Digits with country code, shown the international way (+1 202-555-0775)."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def page_arg() -> int:
+    """The `?page=` of a list; anything unusable is page 1."""
+    page = request.args.get("page", 1, type=int)
+    return page if 1 <= page <= MAX_PAGE else 1
+
+
+def navigate(url: str):
+    """Go to another page after a change: 303, or a full navigation for htmx (HX-Redirect)."""
+    if htmx:
+        # Not HX-Location: its request looks like a fragment request and would get a block.
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect_to(url)
+
+
+def removed():
+    """An htmx answer for a row that no longer exists: nothing, plus the flash out of band."""
+    messages = get_flashed_messages(with_categories=True)
+    response = make_response(render_template("partials/_flash.html", messages=messages, oob=True))
+    response.vary.add("HX-Request")
+    return response
+
+
+def with_oob(response, template: str, block: str, **ctx):
+    """Append `block` of `template`, marked hx-swap-oob, to a fragment answer."""
+    if is_fragment_request():
+        extra = render_block(template, block, **{**ctx, "oob": True})
+        response.set_data(response.get_data(as_text=True) + extra)
+    return response
+
+
+def group_page(group_uid: str, block: str, status: int = 200, *, oob_table: bool = False, **ctx):
+    """The group page or one of its blocks: get_group for a page, list_contacts for the table.
+
+    oob_table: a fragment answer also carries the contacts table, out of band.
+    """
+    fragment = is_fragment_request()
+    country = gotone.get_settings(g.workspace).default_country
+    ctx.setdefault("form", ContactForm(formdata=None, default_country=country))
+    ctx.update(group_uid=group_uid, page=page_arg(), oob=False, group=None, result=None,
+               default_country=country)  # fmt: skip
+    if not fragment:
+        ctx["group"] = groups.get_group(g.workspace, group_uid)
+    if not fragment or oob_table or block == "contacts_table":
+        ctx["result"] = contacts.list_contacts(g.workspace, group_uid, ctx["page"])
+    response = render_page(GROUP_PAGE, block, status, **ctx)
+    if oob_table:
+        response = with_oob(response, GROUP_PAGE, "contacts_table", **ctx)
+    return response
+
+
+def _index(block: str, status: int = 200, form: GroupForm | None = None):
+    result = None
+    if block == "groups_table" or not is_fragment_request():
+        result = groups.list_groups(g.workspace, page_arg())
+    return render_page(TEMPLATE, block, status, result=result, page=page_arg(),
+                       form=form or GroupForm(formdata=None))  # fmt: skip
+
+
+def _index_url(**extra) -> str:
+    return url_for("groups.index", workspace_id=g.workspace.id, page=page_arg(), **extra)
+
+
+@bp.get(PREFIX)
+@workspace_required("workspace.view")
+def index(workspace_id):
+    return _index("groups_table")
+
+
+@bp.post(PREFIX)
+@workspace_required("contacts.edit")
+def create(workspace_id):
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = groups.create_group(g.workspace, current_user, form.name.data)
+        except ValidationError as error:
+            form.name.errors.append(groups.name_message(error))
+        else:
+            flash(_("Group “%(name)s” created. Add its contacts below.", name=group.name),
+                  "success")  # fmt: skip
+            return navigate(url_for("groups.show", workspace_id=workspace_id, group_uid=group.uid))
+    return _index("group_form", 422, form)
+
+
+@bp.get(PREFIX + "/<uid:group_uid>")
+@workspace_required("workspace.view")
+def show(workspace_id, group_uid):
+    return group_page(group_uid, "contacts_table")
+
+
+@bp.get(PREFIX + "/<uid:group_uid>/row")
+@workspace_required("workspace.view")
+def row(workspace_id, group_uid):
+    if not is_fragment_request():
+        return redirect(_index_url())
+    group = groups.get_group(g.workspace, group_uid)
+    return render_page(TEMPLATE, "group_row", group=group, page=page_arg())
+
+
+@bp.get(PREFIX + "/<uid:group_uid>/edit")
+@workspace_required("contacts.edit")
+def edit(workspace_id, group_uid):
+    form = GroupForm(formdata=None, obj=groups.get_group(g.workspace, group_uid))
+    return render_page("groups/edit.html", "group_editor", group_uid=group_uid, page=page_arg(),
+                       form=form, inline=is_fragment_request())  # fmt: skip
+
+
+@bp.post(PREFIX + "/<uid:group_uid>")
+@workspace_required("contacts.edit")
+def update(workspace_id, group_uid):
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = groups.rename_group(g.workspace, current_user, group_uid, form.name.data)
+        except ValidationError as error:
+            form.name.errors.append(groups.name_message(error))
+        else:
+            flash(_("Group renamed to “%(name)s”.", name=group.name), "success")
+            if is_fragment_request():
+                return render_page(TEMPLATE, "group_row", group=group, page=page_arg())
+            return redirect_to(_index_url())
+    return render_page("groups/edit.html", "group_editor", 422, group_uid=group_uid,
+                       page=page_arg(), form=form, inline=is_fragment_request())  # fmt: skip
+
+
+@bp.get(PREFIX + "/<uid:group_uid>/delete")
+@workspace_required("contacts.edit")
+def confirm_delete(workspace_id, group_uid):
+    preview = groups.deletion_preview(g.workspace, group_uid)
+    return render_page("groups/delete.html", "group_delete", preview=preview, page=page_arg(),
+                       form=EmptyForm(formdata=None), inline=is_fragment_request())  # fmt: skip
+
+
+@bp.post(PREFIX + "/<uid:group_uid>/delete")
+@workspace_required("contacts.edit")
+def delete(workspace_id, group_uid):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    groups.delete_group(g.workspace, current_user, group_uid)
+    flash(_("Group deleted, with its contacts."), "info")
+    if is_fragment_request():
+        return removed()
+    return redirect_to(_index_url())
