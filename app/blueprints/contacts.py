@@ -17,6 +17,7 @@ from ..security import workspace_required
 from ..services import contacts, gotone
 from .groups import (
     GROUP_PAGE,
+    editor_prefix,
     format_phone,
     group_page,
     install_uid_converter,
@@ -92,15 +93,16 @@ def row(workspace_id, group_uid, contact_uid):
 @workspace_required("contacts.edit")
 def edit(workspace_id, group_uid, contact_uid):
     contact = contacts.get_contact(g.workspace, group_uid, contact_uid)
-    form = _form(formdata=None, data={"phone": "+" + contact.phone,
-                 "first_name": contact.first_name, "last_name": contact.last_name})  # fmt: skip
+    data = {"phone": "+" + contact.phone, "first_name": contact.first_name,
+            "last_name": contact.last_name}  # fmt: skip
+    form = _form(formdata=None, data=data, prefix=editor_prefix(contact_uid))
     return _editor(group_uid, contact_uid, form)
 
 
 @bp.post(ONE)
 @workspace_required("contacts.edit")
 def update(workspace_id, group_uid, contact_uid):
-    form = _form()
+    form = _form(prefix=editor_prefix(contact_uid))
     if form.validate_on_submit() and (contact := _save(form, group_uid, contact_uid)):
         flash(_("Contact %(phone)s saved.", phone=format_phone(contact.phone)), "success")
         if is_fragment_request():

@@ -63,6 +63,11 @@ def format_phone(digits: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def editor_prefix(uid: str) -> str:
+    """Field names of a row editor: unique ids even beside the add form or another editor."""
+    return f"edit-{uid}"
+
+
 def page_arg() -> int:
     """The `?page=` of a list; anything unusable is page 1."""
     page = request.args.get("page", 1, type=int)
@@ -167,7 +172,8 @@ def row(workspace_id, group_uid):
 @bp.get(PREFIX + "/<uid:group_uid>/edit")
 @workspace_required("contacts.edit")
 def edit(workspace_id, group_uid):
-    form = GroupForm(formdata=None, obj=groups.get_group(g.workspace, group_uid))
+    group = groups.get_group(g.workspace, group_uid)
+    form = GroupForm(formdata=None, obj=group, prefix=editor_prefix(group_uid))
     return render_page("groups/edit.html", "group_editor", group_uid=group_uid, page=page_arg(),
                        form=form, inline=is_fragment_request())  # fmt: skip
 
@@ -175,7 +181,7 @@ def edit(workspace_id, group_uid):
 @bp.post(PREFIX + "/<uid:group_uid>")
 @workspace_required("contacts.edit")
 def update(workspace_id, group_uid):
-    form = GroupForm()
+    form = GroupForm(prefix=editor_prefix(group_uid))
     if form.validate_on_submit():
         try:
             group = groups.rename_group(g.workspace, current_user, group_uid, form.name.data)

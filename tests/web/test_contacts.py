@@ -37,6 +37,11 @@ def _calls(sim):
     return [r for r in sim.control.requests() if "/api/" in r["path"]]
 
 
+def _edited(uid, **fields):
+    """Form data of a row editor (its fields carry the uid, see groups.editor_prefix)."""
+    return {f"edit-{uid}-{name}": value for name, value in fields.items()}
+
+
 def _sent_phone(sim):
     return _calls(sim)[-1]["json"]["phone"]
 
@@ -137,10 +142,11 @@ def test_edit_a_row_inline_and_cancel(client, owner, group, sim, db):
     body = editor.get_data(as_text=True)
     assert body.lstrip().startswith(f'<tr id="contact-{group["contact"]}" class="editor">')
     assert 'value="+12025550100"' in body and 'value="Ann"' in body
+    assert f'id="edit-{group["contact"]}-phone"' in body
     saved = client.post(
         contact + "?page=1",
         headers=HX,
-        data={"phone": "202-555-0142", "first_name": "Anna", "last_name": "Lee"},
+        data=_edited(group["contact"], phone="202-555-0142", first_name="Anna", last_name="Lee"),
     )
     body = saved.get_data(as_text=True)
     assert saved.status_code == 200 and body.lstrip().startswith(
@@ -157,7 +163,7 @@ def test_edit_a_row_inline_and_cancel(client, owner, group, sim, db):
 def test_edit_with_a_bad_number_stays_in_the_editor(client, owner, group, sim):
     contact = f"{group['url']}/contacts/{group['contact']}"
     before = len(_calls(sim))
-    response = client.post(contact, headers=HX, data={"phone": "12"})
+    response = client.post(contact, headers=HX, data=_edited(group["contact"], phone="12"))
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and 'class="editor"' in body and "field-error" in body
     assert len(_calls(sim)) == before
@@ -168,7 +174,9 @@ def test_edit_and_delete_without_javascript(client, owner, group, sim):
     page = client.get(contact + "/edit").get_data(as_text=True)
     assert "<html" in page and "hx-post" not in page.split("<main")[1]
     assert client.get(contact + "/row").status_code == 302
-    saved = client.post(contact + "?page=2", data={"phone": "+1 202 555 0143"})
+    saved = client.post(
+        contact + "?page=2", data=_edited(group["contact"], phone="+1 202 555 0143")
+    )
     assert saved.status_code == 303 and saved.headers["Location"] == f"{group['url']}?page=2"
     deleted = client.post(contact + "/delete")
     assert deleted.status_code == 303 and deleted.headers["Location"] == f"{group['url']}?page=1"

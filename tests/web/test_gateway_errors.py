@@ -49,6 +49,8 @@ def screens(client, sim_workspace, sim, gateway_token):
         "confirm": f"{group}/delete",
         "contact": contact,
         "contact_editor": f"{contact}/edit",
+        "group_uid": seeded["uid"],
+        "contact_uid": seeded["contact_uids"][0],
     }
 
 
@@ -77,10 +79,10 @@ def test_gateway_faults_on_writes_become_alerts(client, sim, screens, fault, sta
     sim.control.add_fault(times=None, path="^/api/", **fault)
     posts = [
         (screens["groups"], {"name": "New"}),
-        (screens["group"], {"name": "Renamed"}),
+        (screens["group"], {f"edit-{screens['group_uid']}-name": "Renamed"}),
         (screens["group"] + "/delete", {}),
         (screens["group"] + "/contacts", {"phone": "+1 202 555 0111"}),
-        (screens["contact"], {"phone": "+1 202 555 0112"}),
+        (screens["contact"], {f"edit-{screens['contact_uid']}-phone": "+1 202 555 0112"}),
         (screens["contact"] + "/delete", {}),
     ]
     for url, data in posts:

@@ -110,7 +110,7 @@ def test_rename_inline_row_editor_and_back(client, owner, url, sim, gateway_toke
     assert body.lstrip().startswith(f'<tr id="group-{uid}" class="editor">')
     assert 'value="Old"' in body and f'hx-get="{url}/{uid}/row?page=2"' in body
     assert "HX-Request" in editor.headers["Vary"]
-    saved = client.post(f"{url}/{uid}?page=2", data={"name": "New"}, headers=HX)
+    saved = client.post(f"{url}/{uid}?page=2", data={f"edit-{uid}-name": "New"}, headers=HX)
     body = saved.get_data(as_text=True)
     assert saved.status_code == 200 and body.lstrip().startswith(f'<tr id="group-{uid}">')
     assert ">New</a>" in body and 'hx-swap-oob="true"' in body
@@ -126,9 +126,9 @@ def test_rename_without_javascript(client, owner, url, sim, gateway_token):
     page = client.get(f"{url}/{uid}/edit").get_data(as_text=True)
     assert "<html" in page and "hx-post" not in page.split("<main")[1]
     assert client.get(f"{url}/{uid}/row").status_code == 302
-    taken = client.post(f"{url}/{uid}", data={"name": "Taken"})
+    taken = client.post(f"{url}/{uid}", data={f"edit-{uid}-name": "Taken"})
     assert taken.status_code == 422 and "already exists" in taken.get_data(as_text=True)
-    done = client.post(f"{url}/{uid}?page=3", data={"name": "New"})
+    done = client.post(f"{url}/{uid}?page=3", data={f"edit-{uid}-name": "New"})
     assert done.status_code == 303 and done.headers["Location"] == f"{url}?page=3"
 
 
@@ -244,7 +244,7 @@ def test_each_workspace_sees_only_its_own_account_even_with_forged_uids(client, 
             client.get(f"{base}/{other_uid}/contacts/{other_contact}"),
             client.get(f"{base}/{uid}/contacts/{other_contact}"),
             client.get(f"{base}/{other_uid}/edit", headers=HX),
-            client.post(f"{base}/{other_uid}", data={"name": "Mine now"}),
+            client.post(f"{base}/{other_uid}", data={f"edit-{other_uid}-name": "Mine now"}),
             client.post(f"{base}/{other_uid}/contacts/{other_contact}/delete"),
             client.post(f"{base}/{other_uid}/delete"),
         ]
