@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, auth, contacts, groups, health, workspaces
+    from . import account, auth, contacts, groups, health, jobs, workspaces
 
-    for module in (auth, account, workspaces, groups, contacts, health):
+    for module in (auth, account, workspaces, groups, contacts, health, jobs):
         app.register_blueprint(module.bp)

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.extensions import db
 from app.permissions import LOGIN, PUBLIC, ROUTE_ACCESS, Role, can
-from app.services import invitations
+from app.services import invitations, jobs
 from tests.conftest import HX, portal_config
 from tests.factories import add_member, login, make_user, make_workspace
 
@@ -73,6 +74,10 @@ def world(app):
         "group_uid": "0123456789abc",
         "contact_uid": "0123456789abd",
     }
+    # A dry-run import of the workspace (no token, so nothing ever reaches a gateway).
+    args["job_id"] = jobs.create_job(workspace, owner, "import", "ready", "0123456789abc",
+                                     "Customers").id  # fmt: skip
+    db.session.commit()
     return actors, args
 
 

@@ -1,0 +1,202 @@
+"""Background work on Huey: the queue instance, the one task, the consumer and the sweeper.
+
+The database is the source of truth (app/models/jobs.py); the queue only wakes workers up.
+Huey delivers a task at most once, so a consumer killed mid-task loses it: the sweeper
+(every JOBS_SWEEP_SECONDS in every consumer) re-queues items whose lease expired and wakes
+jobs nobody has worked on for a lease. Running the task twice never does the work twice:
+items are claimed one by one with an atomic UPDATE.
+
+`SqliteHuey` (a file in the instance folder, separate from the portal database) by default;
+`RedisHuey` when PORTAL_REDIS_URL is set, so consumers on several hosts share one queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "portal.run_job"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def job_defaults(instance_path: str) -> dict[str, Any]:
+    """Settings of the job system, from PORTAL_JOBS_* variables (tests override them)."""
+    return {
+        # The Huey queue: its name (one per deployment, or per test) and the SQLite file.
+        "JOBS_QUEUE_NAME": _env("PORTAL_JOBS_QUEUE", "portal-jobs"),
+        "JOBS_SQLITE_FILE": _env("PORTAL_JOBS_SQLITE_FILE",
+                                 str(Path(instance_path) / "jobs-queue.db")),  # fmt: skip
+        # Uploaded files and exports live here, one folder per job.
+        "JOBS_DIR": _env("PORTAL_JOBS_DIR", str(Path(instance_path) / "jobs")),
+        # Gateway calls per window per workspace; the gateway's documented default is 60/min.
+        "JOBS_PACE": int(_env("PORTAL_JOBS_PACE", "60")),
+        "JOBS_PACE_WINDOW": float(_env("PORTAL_JOBS_PACE_WINDOW", "60")),
+        # A claimed item belongs to its worker this long; then the sweeper may re-queue it.
+        # It must exceed the gateway timeout plus the longest pace wait (JOBS_MAX_INLINE_WAIT).
+        "JOBS_LEASE_SECONDS": float(_env("PORTAL_JOBS_LEASE_SECONDS", "120")),
+        "JOBS_SWEEP_SECONDS": float(_env("PORTAL_JOBS_SWEEP_SECONDS", "15")),
+        # Runner tasks per job (they share the workspace's pace), and how long one runs
+        # before it re-queues itself so that other workspaces' jobs get a worker thread.
+        "JOBS_RUNNERS": int(_env("PORTAL_JOBS_RUNNERS", "2")),
+        "JOBS_SLICE_SECONDS": float(_env("PORTAL_JOBS_SLICE_SECONDS", "10")),
+        # A pace wait up to this is slept in the worker; a longer one re-schedules the task.
+        "JOBS_MAX_INLINE_WAIT": float(_env("PORTAL_JOBS_MAX_INLINE_WAIT", "2")),
+        "JOBS_MAX_ATTEMPTS": int(_env("PORTAL_JOBS_MAX_ATTEMPTS", "5")),
+        # Imports: the biggest file accepted, and up to how many contacts a group is read in
+        # the dry run to count the numbers it already holds.
+        "IMPORT_MAX_BYTES": int(float(_env("PORTAL_IMPORT_MAX_MB", "50")) * 1024 * 1024),
+        "IMPORT_CHECK_GROUP_MAX": int(_env("PORTAL_IMPORT_CHECK_GROUP_MAX", "500")),
+    }
+
+
+def make_huey(config: dict[str, Any]) -> Huey:
+    """RedisHuey when REDIS_URL is set, else SqliteHuey: the same task code runs on both."""
+    name = config["JOBS_QUEUE_NAME"]
+    if config.get("REDIS_URL"):
+        return RedisHuey(name, url=config["REDIS_URL"], results=False)
+    path = Path(config["JOBS_SQLITE_FILE"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(path), results=False)
+
+
+def init_jobs(app: Flask) -> None:
+    """Create the app's queue and register the job task on it (called once per app)."""
+    for key, value in job_defaults(app.config["INSTANCE_PATH"]).items():
+        app.config.setdefault(key, value)
+    # The biggest request the portal reads: an import file plus the form around it.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["IMPORT_MAX_BYTES"] + 1024 * 1024
+    huey = make_huey(app.config)
+
+    @huey.task(name=TASK_NAME)
+    def run_job(job_id: int) -> None:
+        # One app per consumer process; every task in its own app context (its own session).
+        with app.app_context():
+            _run_and_reschedule(app, job_id)
+
+    app.extensions["huey"] = huey
+    app.extensions["huey.run_job"] = run_job
+
+
+def _run_and_reschedule(app: Flask, job_id: int) -> None:
+    from .services import jobs
+
+    try:
+        delay = jobs.run(job_id)
+    except Exception:
+        # A bug or a database outage: the job stays as the database says; the sweeper
+        # wakes it again after a lease. Never let the exception kill a worker thread.
+        log.exception("job %s: runner failed", job_id)
+        return
+    if delay is not None:
+        wake(job_id, delay=delay, app=app)
+
+
+def wake(job_id: int, *, delay: float = 0, copies: int = 1, app: Flask | None = None) -> None:
+    """Queue `copies` runner tasks for the job (after the caller committed)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    task = app.extensions["huey.run_job"]
+    for _ in range(max(1, copies)):
+        if delay and delay > 0:
+            task.schedule((job_id,), delay=delay)
+        else:
+            task(job_id)
+
+
+def sweep_once(app: Flask) -> int:
+    """Re-queue expired items and wake stalled jobs; returns how many jobs were woken."""
+    from .services import jobs
+
+    with app.app_context():
+        woken = jobs.sweep()
+        for job_id in woken:
+            wake(job_id, copies=app.config["JOBS_RUNNERS"], app=app)
+    return len(woken)
+
+
+class Sweeper(threading.Thread):
+    """Runs sweep_once every JOBS_SWEEP_SECONDS until stopped (one per consumer)."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(name="jobs-sweeper", daemon=True)
+        self.app = app
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        interval = float(self.app.config["JOBS_SWEEP_SECONDS"])
+        while True:
+            try:
+                sweep_once(self.app)
+            except Exception:  # the database may be briefly unavailable; try next round
+                log.exception("jobs sweeper failed")
+            if self.stopped.wait(interval):
+                return
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def make_consumer(app: Flask, workers: int) -> Consumer:
+    huey = app.extensions["huey"]
+    # Poll at least once a second when idle: a freshly queued import starts promptly.
+    return Consumer(huey, workers=workers, periodic=False, max_delay=1.0,
+                    check_worker_health=True)  # fmt: skip
+
+
+def run_worker(app: Flask, workers: int) -> None:
+    """Run a consumer in the foreground (signals: SIGINT graceful stop, SIGTERM interrupt)."""
+    sweeper = Sweeper(app)
+    sweeper.start()
+    consumer = make_consumer(app, workers)
+    try:
+        consumer.run()
+    finally:
+        sweeper.stop()
+
+
+def start_background(app: Flask, workers: int = 2):
+    """Start a consumer and a sweeper in threads of this process (`make run`, browser tests).
+
+    Returns a function that stops both.
+    """
+    consumer = make_consumer(app, workers)
+    consumer.start()
+    sweeper = Sweeper(app)
+    sweeper.start()
+
+    def stop() -> None:
+        sweeper.stop()
+        consumer.stop(graceful=True)
+
+    return stop
+
+
+def drain(app: Flask, limit: int = 10_000) -> int:
+    """Run every queued task (and due scheduled ones) in this thread; for tests and tools."""
+    huey = app.extensions["huey"]
+    ran = 0
+    while ran < limit:
+        for task in huey.read_schedule():
+            huey.enqueue(task)
+        task = huey.dequeue()
+        if task is None:
+            return ran
+        if not huey.ready_to_run(task):
+            huey.add_schedule(task)  # as a consumer would: not before its time
+            continue
+        huey.execute(task)
+        ran += 1
+    return ran
