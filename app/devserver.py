@@ -1,4 +1,4 @@
-"""`make run`: the portal and the GoTone simulator together, on SQLite, in one process.
+"""`make run`: the portal, a job consumer and the GoTone simulator, on SQLite, in one process.
 
 First run: writes development secrets to instance/dev.env (git-ignored), migrates the
 database, seeds a demo user and a demo workspace whose token points at the simulator.
@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         upgrade()
     seed(app, sim.api_url("v3"))
+    from .jobs import start_background
+
+    stop_jobs = start_background(app, workers=2)  # imports and exports run beside the server
     port = _free_port(args.port)
     print(f"\nGoTone simulator: {sim.api_url('v3')} (token {DEMO_TOKEN})", flush=True)
     print(f"GoTone Portal:    http://127.0.0.1:{port}/", flush=True)
@@ -106,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
     finally:
+        stop_jobs()
         sim.stop()
 
 

@@ -360,7 +360,9 @@ def reserve_call(workspace_id: int) -> float:
     Slots are window/calls apart (GCRA, no burst): no window of that length ever holds more
     than `calls` calls, whatever the number of workers and hosts sharing the database.
     """
-    interval = current_app.config["JOBS_PACE_WINDOW"] / max(1, pace_of(workspace_id))
+    # 2 % slack: a call's arrival at the gateway jitters by a few ms, and the gateway's window
+    # starts at whichever call it counted first.
+    interval = current_app.config["JOBS_PACE_WINDOW"] * 1.02 / max(1, pace_of(workspace_id))
     _pace_row(workspace_id)
     now = time.time()
     start = func.max(WorkspacePace.next_at, now) if _sqlite() else func.greatest(
@@ -377,7 +379,12 @@ def reserve_call(workspace_id: int) -> float:
 
 
 def pause_pace(workspace_id: int, seconds: float) -> float:
-    """The gateway said `Too Many Attempts.`: no call before `seconds` (+ jitter) from now."""
+    """The gateway said `Too Many Attempts.`: no call for its window (+ jitter) from now.
+
+    The gateway sends no Retry-After (the client then assumes its 60 s window); the pace
+    window is the same window, so the shorter of the two is waited.
+    """
+    seconds = min(seconds, current_app.config["JOBS_PACE_WINDOW"])
     until = time.time() + seconds * (1 + random.uniform(0, 0.2))  # noqa: S311 - jitter only
     _pace_row(workspace_id)
     db.session.execute(
@@ -403,7 +410,7 @@ def run(job_id: int) -> float | None:
 
     Safe to run any number of times, concurrently too: all work goes through claims.
     """
-    from . import exports, imports
+    from . import exports, imports, outbox
 
     job = db.session.get(Job, job_id)
     if job is None or job.final or job.state == states.READY:
@@ -413,6 +420,7 @@ def run(job_id: int) -> float | None:
         (states.IMPORT, states.ANALYSING): imports.analyse,
         (states.IMPORT, states.RUNNING): imports.process,
         (states.EXPORT, states.RUNNING): exports.process,
+        (outbox.SEND_JOB, states.RUNNING): outbox.process,
     }
     handler = handlers.get((job.kind, job.state))
     if handler is None:
