@@ -14,8 +14,9 @@ MAX_PASTE = 100_000  # characters; bigger lists belong in a file
 
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV or Excel (.xlsx) file"))
-    text = TextAreaField(_l("Or paste contacts: one per line, phone first, then names"),
-                         validators=[Optional(), Length(max=MAX_PASTE)])  # fmt: skip
+    text = TextAreaField(_l("Or paste contacts: one per line, phone first, then names "
+                            "(separated by commas or tabs)"),
+                         validators=[Length(max=MAX_PASTE)])  # fmt: skip
 
     def validate_text(self, field):
         has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
