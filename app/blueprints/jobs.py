@@ -16,6 +16,7 @@ from flask import (
     g,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -179,7 +180,8 @@ def rejects(workspace_id, job_id):
     job = _job(job_id)
     if job.kind != states.IMPORT:
         return _not_available(job)
-    body = imports.rejects_csv(job)
+    # Rows come from the database while the response streams: keep the request's context.
+    body = stream_with_context(imports.rejects_csv(job))
     return _csv_response(body, f"rejected-rows-{job.id}.csv")
 
 
