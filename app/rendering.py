@@ -35,9 +35,29 @@ def render_page(template: str, block: str | None = None, status: int = 200, **ct
 
 
 def redirect_to(url: str) -> Response:
-    """Answer a successful change: 303 for plain posts, HX-Location for htmx requests."""
+    """Answer a successful change: 303 for plain posts, a full navigation for htmx requests.
+
+    Not HX-Location: the request it makes is an htmx request that is neither boosted nor a
+    history restore, so a page whose view names a block would answer with the bare block.
+    """
     if htmx:
         response = make_response("", 200)
-        response.headers["HX-Location"] = url
+        response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def without_content() -> Response:
+    """An htmx answer for something that no longer exists: nothing, plus the flash out of band."""
+    messages = get_flashed_messages(with_categories=True)
+    response = make_response(render_template("partials/_flash.html", messages=messages, oob=True))
+    response.vary.add("HX-Request")
+    return response
+
+
+def with_oob(response: Response, template: str, block: str, **ctx: Any) -> Response:
+    """Append `block` of `template`, marked hx-swap-oob, to a fragment answer."""
+    if is_fragment_request():
+        extra = render_block(template, block, **{**ctx, "oob": True})
+        response.set_data(response.get_data(as_text=True) + extra)
+    return response

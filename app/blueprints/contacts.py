@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..forms import EmptyForm
 from ..forms.contacts import ContactForm
 from ..gotone.errors import ValidationError
-from ..rendering import is_fragment_request, redirect_to, render_page
+from ..rendering import is_fragment_request, redirect_to, render_page, without_content
 from ..security import workspace_required
 from ..services import contacts, gotone
 from .groups import (
@@ -22,7 +22,6 @@ from .groups import (
     group_page,
     install_uid_converter,
     page_arg,
-    removed,
 )
 
 bp = Blueprint("contacts", __name__)
@@ -120,5 +119,5 @@ def delete(workspace_id, group_uid, contact_uid):
     contacts.delete_contact(g.workspace, current_user, group_uid, contact_uid)
     flash(_("Contact deleted."), "info")
     if is_fragment_request():
-        return removed()
+        return without_content()
     return redirect_to(_group_url(group_uid))

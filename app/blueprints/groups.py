@@ -12,24 +12,19 @@ from flask import (
     abort,
     flash,
     g,
-    get_flashed_messages,
-    make_response,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 from werkzeug.routing import BaseConverter
 
-from ..extensions import htmx
 from ..forms import EmptyForm
 from ..forms.contacts import ContactForm
 from ..forms.groups import GroupForm
 from ..gotone.errors import ValidationError
-from ..rendering import is_fragment_request, redirect_to, render_page
+from ..rendering import is_fragment_request, redirect_to, render_page, with_oob, without_content
 from ..security import workspace_required
 from ..services import contacts, gotone, groups
 
@@ -72,32 +67,6 @@ def page_arg() -> int:
     """The `?page=` of a list; anything unusable is page 1."""
     page = request.args.get("page", 1, type=int)
     return page if 1 <= page <= MAX_PAGE else 1
-
-
-def navigate(url: str):
-    """Go to another page after a change: 303, or a full navigation for htmx (HX-Redirect)."""
-    if htmx:
-        # Not HX-Location: its request looks like a fragment request and would get a block.
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect_to(url)
-
-
-def removed():
-    """An htmx answer for a row that no longer exists: nothing, plus the flash out of band."""
-    messages = get_flashed_messages(with_categories=True)
-    response = make_response(render_template("partials/_flash.html", messages=messages, oob=True))
-    response.vary.add("HX-Request")
-    return response
-
-
-def with_oob(response, template: str, block: str, **ctx):
-    """Append `block` of `template`, marked hx-swap-oob, to a fragment answer."""
-    if is_fragment_request():
-        extra = render_block(template, block, **{**ctx, "oob": True})
-        response.set_data(response.get_data(as_text=True) + extra)
-    return response
 
 
 def group_page(group_uid: str, block: str, status: int = 200, *, oob_table: bool = False, **ctx):
@@ -150,7 +119,9 @@ def create(workspace_id):
         else:
             flash(_("Group “%(name)s” created. Add its contacts below.", name=group.name),
                   "success")  # fmt: skip
-            return navigate(url_for("groups.show", workspace_id=workspace_id, group_uid=group.uid))
+            return redirect_to(
+                url_for("groups.show", workspace_id=workspace_id, group_uid=group.uid)
+            )
     return _index("group_form", 422, form)
 
 
@@ -212,5 +183,5 @@ def delete(workspace_id, group_uid):
     groups.delete_group(g.workspace, current_user, group_uid)
     flash(_("Group deleted, with its contacts."), "info")
     if is_fragment_request():
-        return removed()
+        return without_content()
     return redirect_to(_index_url())

@@ -40,7 +40,7 @@ def test_create_workspace_makes_the_creator_owner(client, db):
 def test_create_workspace_by_htmx_navigates_with_hx_location(client, db):
     login(client, make_user())
     response = client.post("/w", data={"name": "Ops"}, headers=HX)
-    assert response.status_code == 200 and response.headers["HX-Location"].startswith("/w/")
+    assert response.status_code == 200 and response.headers["HX-Redirect"].startswith("/w/")
     bad = client.post("/w", data={"name": " "}, headers=HX)
     assert bad.status_code == 422 and 'id="workspace-form"' in bad.get_data(as_text=True)
 
