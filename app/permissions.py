@@ -28,6 +28,8 @@ PERMISSIONS: dict[str, Role] = {
     "token.manage": Role.ADMIN,  # set, replace, clear and test the GoTone token
     "settings.manage": Role.ADMIN,  # gateway settings, rename the workspace
     "audit.view": Role.ADMIN,  # read the audit log
+    # the gateway's own message list: legacy gateways include other customers' messages
+    "gateway_history.view": Role.ADMIN,
     "workspace.delete": Role.OWNER,
     "ownership.transfer": Role.OWNER,  # also: make or unmake owners
 }
@@ -70,6 +72,10 @@ ROUTE_ACCESS: dict[str, str] = {
     "workspaces.clear_token": "token.manage",
     "workspaces.test_connection": "token.manage",
     "workspaces.audit_log": "audit.view",
+    "dashboard.account": "workspace.view",
+    "dashboard.profile": "workspace.view",
+    "dashboard.messages": "workspace.view",
+    "dashboard.refresh": "workspace.view",
     "jobs.index": "workspace.view",
     "jobs.show": "workspace.view",
     "jobs.rejects": "workspace.view",

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DecimalField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -16,7 +17,7 @@ from wtforms import (
     StringField,
     URLField,
 )
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..permissions import ROLE_ORDER, Role
 
@@ -72,6 +73,11 @@ class SettingsForm(FlaskForm):
     default_country = StringField(
         _l("Default country for phone numbers"), validators=[InputRequired(), Length(min=2, max=2)]
     )
+    balance_warning_below = DecimalField(
+        _l("Warn when the balance is below"), places=2,
+        validators=[Optional(), NumberRange(min=0, max=9_999_999_999)],
+        description=_l("Leave empty for no warning."),
+    )  # fmt: skip
 
     def validate_base_url(self, field):
         url = field.data.strip().rstrip("/")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -21,6 +22,8 @@ class GoToneSettings(db.Model):
     family: Mapped[str] = mapped_column(String(8), default="v3")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     default_country: Mapped[str] = mapped_column(String(2), default="US")
+    # The dashboard warns when the gateway's balance is a number below this; NULL: never.
+    balance_warning_below: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     # "v1:<key id>:<nonce+ciphertext>" from app.crypto, bound to workspace_id. Never plaintext.
     token_enc: Mapped[str | None] = mapped_column(Text)
     token_last4: Mapped[str | None] = mapped_column(String(4))

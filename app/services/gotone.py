@@ -13,9 +13,9 @@ from ..extensions import db
 from ..gotone import GoToneClient
 from ..models import GoToneSettings, User, Workspace
 from ..models.types import utcnow
-from . import audit, keys
+from . import account_cache, audit, keys
 
-EDITABLE = ("base_url", "family", "timezone", "default_country")
+EDITABLE = ("base_url", "family", "timezone", "default_country", "balance_warning_below")
 
 
 def get_settings(workspace: Workspace) -> GoToneSettings:
@@ -41,6 +41,7 @@ def update_settings(workspace: Workspace, actor: User, values: dict[str, str]) -
         setattr(settings, name, values[name])
     if changed:
         audit.record(actor, workspace, "settings.changed", "gotone", fields=changed)
+        account_cache.invalidate(workspace.id)  # a new URL or family may answer differently
     db.session.commit()
     return changed
 
@@ -57,6 +58,7 @@ def set_token(workspace: Workspace, actor: User, token: str) -> None:
     settings.token_set_by_id = actor.id
     audit.record(actor, workspace, action, "gotone", last4=settings.token_last4)
     db.session.commit()
+    account_cache.invalidate(workspace.id)
 
 
 def clear_token(workspace: Workspace, actor: User) -> None:
@@ -68,6 +70,7 @@ def clear_token(workspace: Workspace, actor: User) -> None:
     settings.token_set_by_id = None
     audit.record(actor, workspace, "token.cleared", "gotone")
     db.session.commit()
+    account_cache.invalidate(workspace.id)
 
 
 def client_for(workspace: Workspace) -> GoToneClient:

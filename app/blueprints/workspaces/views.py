@@ -11,6 +11,7 @@ from ...forms.workspaces import DeleteForm, TransferForm, WorkspaceForm
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
 from ...services import RuleError, gotone, keys, workspaces
+from .. import dashboard
 from .base import bp
 
 
@@ -52,7 +53,9 @@ def create():
 @bp.get("/w/<int:workspace_id>")
 @workspace_required("workspace.view")
 def show(workspace_id):
-    return render_page("workspaces/show.html", settings=gotone.get_settings(g.workspace),
+    # The landing page is the dashboard (app/blueprints/dashboard.py renders its cards alone).
+    return render_page("dashboard/index.html", "dashboard_cards", **dashboard.page_context(),
+                       settings=gotone.get_settings(g.workspace),
                        keyring_problem=keys.keyring_problem(), leave_form=EmptyForm())  # fmt: skip
 
 

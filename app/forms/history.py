@@ -1,0 +1,66 @@
+"""The history filters (a GET form) and the labels of outbox states and message types."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SearchField, SelectField
+from wtforms.validators import Length, Optional
+
+from ..models.outbox import MESSAGE_STATES, MMS, PLAIN, VOICE
+from ..services.history import DELIVERED, Filters
+
+
+def state_labels() -> dict[str, str]:
+    return {
+        "queued": _l("Queued"),
+        "sending": _l("Sending"),
+        "accepted": _l("Accepted"),
+        "failed": _l("Failed"),
+        "unknown": _l("Unknown: may have been sent"),
+        "cancelled": _l("Cancelled"),
+        "missed": _l("Missed"),
+        DELIVERED: _l("Delivered (gateway)"),
+    }
+
+
+def type_labels() -> dict[str, str]:
+    return {PLAIN: _l("Plain"), VOICE: _l("Voice"), MMS: _l("MMS")}
+
+
+class HistoryFilterForm(FlaskForm):
+    """Read from the query string; no CSRF (a GET that changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Number or text"), validators=[Optional(), Length(max=200)])
+    member = SelectField(_l("Sent by"), validators=[Optional()], validate_choice=True)
+    status = SelectField(_l("Status"), validators=[Optional()])
+    type = SelectField(_l("Type"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def __init__(self, formdata, senders: list[tuple[int, str]]):
+        super().__init__(formdata=formdata, meta={"csrf": False})
+        self.member.choices = [("", _l("Anyone"))] + [(str(i), email) for i, email in senders]
+        labels = state_labels()
+        self.status.choices = [("", _l("Any status"))] + [
+            (s, labels[s]) for s in (*MESSAGE_STATES, DELIVERED)
+        ]
+        self.type.choices = [("", _l("Any type"))] + list(type_labels().items())
+
+    def filters(self) -> Filters:
+        """The valid filters; a field that failed validation counts as empty."""
+        def ok(field):
+            return field.data if not field.errors and field.data not in (None, "") else None
+
+        member = ok(self.member)
+        return Filters(
+            q=(ok(self.q) or "").strip(),
+            member_id=int(member) if member else None,
+            status=ok(self.status) or "",
+            type=ok(self.type) or "",
+            date_from=ok(self.date_from),
+            date_to=ok(self.date_to),
+        )
