@@ -332,7 +332,8 @@ def rejects_csv(job: Job) -> Iterator[str]:
     """The rejected (and failed) lines with their reasons, as CSV text, streamed."""
     buffer = _LineBuffer()
     writer = csv.writer(buffer)
-    writer.writerow([_("row"), _("phone"), _("first_name"), _("last_name"), _("reason")])
+    # Machine-readable column names (not translated): the file can be fixed and imported again.
+    writer.writerow(["row", "phone", "first_name", "last_name", "reason"])
     yield buffer.take()
     for item in jobs.rejected_items(job):
         writer.writerow([item.seq, safe_cell(item.raw_phone), safe_cell(item.first_name),
