@@ -16,7 +16,6 @@ from flask import (
     g,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -99,7 +98,7 @@ def _detail_ctx(job: Job, columns_form: ColumnsForm | None = None) -> dict:
            "columns_form": None}  # fmt: skip
     if job.kind == states.IMPORT:
         if job.state in (states.READY, states.ANALYSING) or job.final:
-            ctx["rejects"] = jobs.rejected_items(job, imports.PREVIEW_REJECTS)
+            ctx["rejects"] = jobs.rejected_items(job.id, imports.PREVIEW_REJECTS)
         if job.state == states.READY and job.options:
             info = FileInfo.from_options(job.options)
             form = columns_form or ColumnsForm(formdata=None)
@@ -180,9 +179,14 @@ def rejects(workspace_id, job_id):
     job = _job(job_id)
     if job.kind != states.IMPORT:
         return _not_available(job)
-    # Rows come from the database while the response streams: keep the request's context.
-    body = stream_with_context(imports.rejects_csv(job))
-    return _csv_response(body, f"rejected-rows-{job.id}.csv")
+    app, job_id = current_app._get_current_object(), job.id
+
+    def stream():
+        # Rows come from the database while the response streams, after the view returned.
+        with app.app_context():
+            yield from imports.rejects_csv(job_id)
+
+    return _csv_response(stream(), f"rejected-rows-{job_id}.csv")
 
 
 @bp.get("/w/<int:workspace_id>/jobs/<int:job_id>/export.csv")

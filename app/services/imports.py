@@ -328,14 +328,14 @@ def safe_cell(value: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def rejects_csv(job: Job) -> Iterator[str]:
-    """The rejected (and failed) lines with their reasons, as CSV text, streamed."""
+def rejects_csv(job_id: int) -> Iterator[str]:
+    """The rejected (and failed) lines of a job with their reasons, as CSV text, streamed."""
     buffer = _LineBuffer()
     writer = csv.writer(buffer)
     # Machine-readable column names (not translated): the file can be fixed and imported again.
     writer.writerow(["row", "phone", "first_name", "last_name", "reason"])
     yield buffer.take()
-    for item in jobs.rejected_items(job):
+    for item in jobs.rejected_items(job_id):
         writer.writerow([item.seq, safe_cell(item.raw_phone), safe_cell(item.first_name),
                          safe_cell(item.last_name), safe_cell(item.reason or "")])  # fmt: skip
         yield buffer.take()

@@ -65,11 +65,11 @@ def list_jobs(workspace: Workspace, page: int = 1, per_page: int = PER_PAGE) -> 
     return JobPage(list(rows), page, pages)
 
 
-def rejected_items(job: Job, limit: int | None = None):
+def rejected_items(job_id: int, limit: int | None = None):
     """The job's rejected and failed lines in file order (streamed from the database)."""
     query = (
         select(JobItem)
-        .where(JobItem.job_id == job.id,
+        .where(JobItem.job_id == job_id,
                JobItem.state.in_((states.ITEM_REJECTED, states.ITEM_FAILED)))  # fmt: skip
         .order_by(JobItem.seq)
     )

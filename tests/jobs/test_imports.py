@@ -75,7 +75,7 @@ def test_dry_run_counts_equal_the_outcome_and_rejects_list_exactly_the_rejected_
     phones = sorted(str(c.phone) for c in contacts_of(sim, token, group))
     assert phones == sorted(v.replace(" ", "").lstrip("+") for v in VALID)
 
-    rejects = list(csv.reader(io.StringIO("".join(imports.rejects_csv(job)))))
+    rejects = list(csv.reader(io.StringIO("".join(imports.rejects_csv(job.id)))))
     assert rejects[0] == ["row", "phone", "first_name", "last_name", "reason"]
     assert {int(r[0]): r for r in rejects[1:]}.keys() == expected.keys()
     by_row = {int(r[0]): r for r in rejects[1:]}

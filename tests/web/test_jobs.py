@@ -86,7 +86,8 @@ def test_upload_dry_run_start_progress_and_rejects(app, client, owner, workspace
     assert 'value="100"' in done and 'id="count-created">2<' in done
     assert 'hx-trigger' not in done
 
-    rejects = client.get(f"/w/{workspace.id}/jobs/{job.id}/rejects.csv")
+    # buffered: the streamed body is read inside the request (see PortalClient.open)
+    rejects = client.get(f"/w/{workspace.id}/jobs/{job.id}/rejects.csv", buffered=True)
     assert rejects.headers["Content-Disposition"].startswith("attachment;")
     rows = list(csv.reader(io.StringIO(rejects.get_data(as_text=True))))
     assert [r[0] for r in rows[1:]] == ["4", "5"]
