@@ -124,6 +124,12 @@ def sweep_once(app: Flask) -> int:
         woken = jobs.sweep()
         for job_id in woken:
             wake(job_id, copies=app.config["JOBS_RUNNERS"], app=app)
+        # Other periodic work registered by blueprints (e.g. due scheduled sends).
+        for hook in app.extensions.get("jobs.periodic", ()):
+            try:
+                hook()
+            except Exception:
+                log.exception("periodic hook %s failed", getattr(hook, "__name__", hook))
     return len(woken)
 
 

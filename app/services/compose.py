@@ -1,0 +1,158 @@
+"""What a compose form asks for: recipients (typed numbers + whole groups), estimate, warnings.
+
+The server's calculation is the authority: the live panel and the review step both call
+`estimate`, which counts with the gateway's own segment rules (app/gotone/segments.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+
+from ..gotone.client import GoToneClient
+from ..gotone.errors import GoToneError
+from ..gotone.segments import SegmentInfo, count_segments
+from ..models import Workspace
+from ..models.outbox import MMS, PLAIN, VOICE
+from . import merge
+from .gotone import get_settings
+from .phones import PhoneError, parse_phone, parse_phone_list
+
+SENDER_NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
+SENDER_ALPHA = re.compile(r"^[A-Za-z0-9]{1,11}$")
+
+
+def sender_warning(sender_id: str | None) -> str | None:
+    """A warning when the sender ID is neither a phone number nor ≤ 11 letters and digits."""
+    if not sender_id:
+        return None
+    if SENDER_NUMBER.match(sender_id) or SENDER_ALPHA.match(sender_id):
+        return None
+    return _("The sender ID is neither a phone number nor at most 11 letters and digits; "
+             "the gateway or the networks may refuse or replace it.")  # fmt: skip
+
+
+@dataclass
+class Recipients:
+    people: list[merge.Recipient] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    duplicates: int = 0
+    groups: list[tuple[str, str]] = field(default_factory=list)
+    typed: int = 0
+
+    @property
+    def phones(self) -> list[str]:
+        return [p.phone for p in self.people]
+
+
+def collect(workspace: Workspace, client: GoToneClient | None, typed: str,
+            group_uids: list[str],
+            group_names: dict[str, str] | None = None) -> Recipients:  # fmt: skip
+    """Typed numbers (normalised, invalid listed, duplicates removed) plus every group contact.
+
+    Groups are read through the gateway page by page. Raises GoToneError.
+    """
+    country = get_settings(workspace).default_country
+    parsed = parse_phone_list(typed or "", country)
+    result = Recipients(invalid=list(parsed.invalid), duplicates=len(parsed.duplicates))
+    seen: dict[str, int] = {}
+    for number in parsed.numbers:
+        seen[number] = len(result.people)
+        result.people.append(merge.Recipient(number))
+    result.typed = len(parsed.numbers)
+    for uid in group_uids:
+        result.groups.append((uid, (group_names or {}).get(uid, uid)))
+        if client is None:
+            continue
+        for contact in client.iter_all(client.list_contacts, uid):
+            try:
+                phone = parse_phone(contact.phone, country)
+            except PhoneError:
+                result.invalid.append(contact.phone)
+                continue
+            person = merge.Recipient(phone, contact.first_name or "", contact.last_name or "")
+            if phone in seen:
+                result.duplicates += 1
+                # A typed number that is also a contact gets the contact's names.
+                if not result.people[seen[phone]].first_name and person.first_name:
+                    result.people[seen[phone]] = person
+                continue
+            seen[phone] = len(result.people)
+            result.people.append(person)
+    return result
+
+
+def group_sizes(client: GoToneClient, group_uids: list[str]) -> int:
+    """How many contacts the groups hold (one call per group; for the live panel)."""
+    total = 0
+    for uid in group_uids:
+        page = client.list_contacts(uid, page=1)
+        total += page.total if page.total is not None else len(page.items)
+    return total
+
+
+def message_segments(text: str, sms_type: str) -> SegmentInfo:
+    """Segments as the gateway charges them (MMS and voice cost at least one)."""
+    info = count_segments(text)
+    if info.segments == 0 and sms_type in (MMS, VOICE):
+        return SegmentInfo(info.encoding, info.length, 1, info.per_part, info.unicode_chars)
+    return info
+
+
+@dataclass
+class Estimate:
+    info: SegmentInfo
+    characters: int
+    segments: int  # worst case per recipient
+    recipients: int
+    units: int
+    balance_text: str | None = None
+    balance: Decimal | None = None
+    unlimited: bool = False
+    balance_error: str | None = None
+    merge_summary: merge.MergeSummary | None = None
+
+    @property
+    def covered(self) -> bool:
+        if self.unlimited or self.balance is None:
+            return True
+        return Decimal(self.units) <= self.balance
+
+
+def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
+             client: GoToneClient | None = None) -> Estimate:  # fmt: skip
+    """Characters, encoding, segments (worst case after merging), recipients, units, balance.
+
+    Units = segments × recipients at one unit per segment (the gateway's default price).
+    """
+    sms_type = sms_type or PLAIN
+    info = message_segments(text, sms_type)
+    summary = None
+    if isinstance(recipients, int):
+        count, units, segments = recipients, info.segments * recipients, info.segments
+        if merge.has_fields(text):
+            summary = merge.summarise(text, [])
+            segments = max(segments, message_segments(summary.worst_text, sms_type).segments)
+            units = segments * count
+    elif merge.has_fields(text):
+        summary = merge.summarise(text, recipients)
+        count = len(recipients)
+        units = sum(message_segments(merge.render(text, r), sms_type).segments
+                    for r in recipients)  # fmt: skip
+        segments = summary.worst_segments if recipients else info.segments
+    else:
+        count, segments = len(recipients), info.segments
+        units = segments * count
+    result = Estimate(info, len(text), segments, count, units, merge_summary=summary)
+    if client is not None:
+        try:
+            balance = client.get_balance()
+            result.balance_text = balance.remaining_balance
+            result.balance = balance.amount
+            result.unlimited = balance.unlimited
+        except GoToneError as error:
+            result.balance_error = str(error)
+    return result

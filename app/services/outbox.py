@@ -1,0 +1,542 @@
+"""The outbox: claim a send by its idempotency key, then send each recipient at most once.
+
+Rules that move a message (see app/models/outbox.py for the states):
+- created `queued` in the same transaction that claims the request's (workspace, send_key);
+- `queued → sending` by an UPDATE guarded on `queued`, committed before the gateway call, so
+  two requests, tabs or task runs can never both call the gateway for one row;
+- the gateway answered with a report → `accepted` (or `failed` if the report says failed);
+  it refused (validation, balance, coverage, auth, rate limit) → `failed`;
+- the call provably never reached the gateway (`definitely_not_received`) → tried again
+  (inline: up to 3 attempts; in a job: released to the queue with a delay, up to
+  JOBS_MAX_ATTEMPTS) and then `failed`;
+- anything else after the call started (timeout, reset, 5xx, garbled answer) → `unknown`;
+  a row found still `sending` by a worker (its predecessor died mid-call) → `unknown`;
+- `unknown` is never sent again automatically: `resend` (a member's confirmation) creates a
+  new request with one message linked by `resend_of_id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..gotone.client import GoToneClient
+from ..gotone.errors import GoToneError, RateLimitedError
+from ..gotone.types import SendResult
+from ..models import Job, JobItem, User, Workspace
+from ..models import jobs as job_states
+from ..models.outbox import (
+    ACCEPTED,
+    CANCELLED,
+    DONE,
+    FAILED,
+    PLAIN,
+    QUEUED,
+    SCHEDULED,
+    SENDING,
+    UNKNOWN,
+    OutboxMessage,
+    SendRequest,
+)
+from ..models.types import utcnow
+from . import audit, merge
+from . import jobs as jobs_service
+from .compose import message_segments
+from .gotone import client_for
+
+SEND_JOB = "send"  # Job.kind of a background send
+MAX_CALL = 100  # recipients per gateway call (reference §9)
+INLINE_ATTEMPTS = 3
+INLINE_BACKOFF = (0.2, 0.5)
+IN_FLIGHT_WAIT = 15.0  # a plain repeated POST waits this long for the first one to finish
+
+
+class OutboxError(Exception):
+    """A send that cannot be accepted as asked (the message is safe to show)."""
+
+
+class KeyReusedError(OutboxError):
+    """Same idempotency key, different payload (HTTP 422)."""
+
+
+class InFlightError(OutboxError):
+    """Same key and payload, and the first submit is still sending (HTTP 409)."""
+
+    def __init__(self, message: str, request: SendRequest) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+@dataclass
+class Draft:
+    """A normalised send: what the fingerprint covers."""
+
+    text: str
+    recipients: list[merge.Recipient]
+    type: str = PLAIN
+    sender_id: str | None = None
+    dlt_template_id: str | None = None
+    language: str | None = None
+    gender: str | None = None
+    media_url: str | None = None
+    scheduled_for: datetime | None = None
+    timezone: str | None = None
+    source: dict = field(default_factory=dict)
+
+    @property
+    def personalised(self) -> bool:
+        return merge.has_fields(self.text)
+
+    def fingerprint(self) -> str:
+        payload = {
+            "text": self.text, "type": self.type, "sender_id": self.sender_id or "",
+            "dlt": self.dlt_template_id or "", "language": self.language or "",
+            "gender": self.gender or "", "media_url": self.media_url or "",
+            "scheduled_for": self.scheduled_for.isoformat() if self.scheduled_for else "",
+            "recipients": sorted(asdict(r).__repr__() for r in self.recipients),
+        }  # fmt: skip
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+@dataclass
+class Submitted:
+    request: SendRequest
+    replayed: bool
+
+
+# -- claiming ------------------------------------------------------------------------------------
+def find(workspace: Workspace, request_id: int) -> SendRequest | None:
+    return db.session.scalar(
+        select(SendRequest).where(SendRequest.id == request_id,
+                                  SendRequest.workspace_id == workspace.id)  # fmt: skip
+    )
+
+
+def find_message(workspace: Workspace, message_id: int) -> OutboxMessage | None:
+    return db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message_id,
+                                    OutboxMessage.workspace_id == workspace.id)  # fmt: skip
+    )
+
+
+def by_key(workspace: Workspace, send_key: str) -> SendRequest | None:
+    return db.session.scalar(
+        select(SendRequest).where(SendRequest.workspace_id == workspace.id,
+                                  SendRequest.send_key == send_key)  # fmt: skip
+    )
+
+
+def submit(workspace: Workspace, actor: User, send_key: str, draft: Draft,
+           *, wait: float = 0.0, resend_of: OutboxMessage | None = None) -> Submitted:  # fmt: skip
+    """Claim the key and write the request with one queued message per recipient (commits).
+
+    Same key + payload: the existing request (replayed=True) — or InFlightError while its
+    inline send is still running after `wait` seconds. Same key, other payload: KeyReusedError.
+    """
+    if not draft.recipients:
+        raise OutboxError(_("Add at least one recipient."))
+    fingerprint = draft.fingerprint()
+    existing = by_key(workspace, send_key)
+    if existing is None:
+        try:
+            request = _write(workspace, actor, send_key, fingerprint, draft, resend_of)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            existing = by_key(workspace, send_key)
+            if existing is None:  # pragma: no cover - the claim failed for another reason
+                raise
+        else:
+            audit.record(actor, workspace, "message.scheduled" if draft.scheduled_for else
+                         ("message.resent" if resend_of else "message.sent"), str(request.id),
+                         recipients=request.recipients, units=request.units, type=request.type,
+                         scheduled_for=draft.scheduled_for.isoformat() if draft.scheduled_for
+                         else None, resend_of=resend_of.id if resend_of else None)  # fmt: skip
+            db.session.commit()
+            return Submitted(request, False)
+    if existing.fingerprint != fingerprint:
+        raise KeyReusedError(_("This form was already used for a different message. "
+                               "Open the compose page again to send another one."))  # fmt: skip
+    deadline = time.monotonic() + wait
+    while _in_flight(existing):
+        if time.monotonic() >= deadline:
+            raise InFlightError(_("This message is already being sent."), existing)
+        time.sleep(0.2)
+        db.session.expire_all()
+    return Submitted(existing, True)
+
+
+def _in_flight(request: SendRequest) -> bool:
+    """An inline send (no job) whose messages are still queued or sending."""
+    db.session.refresh(request)
+    if request.state != QUEUED or request.job_id is not None:
+        return False
+    pending = db.session.scalar(
+        select(func.count()).where(OutboxMessage.request_id == request.id,
+                                   OutboxMessage.state.in_((QUEUED, SENDING)))  # fmt: skip
+    )
+    db.session.commit()
+    return bool(pending)
+
+
+def _write(workspace: Workspace, actor: User, send_key: str, fingerprint: str, draft: Draft,
+           resend_of: OutboxMessage | None) -> SendRequest:  # fmt: skip
+    personalised = draft.personalised
+    request = SendRequest(
+        workspace_id=workspace.id, created_by_id=actor.id, created_by_email=actor.email,
+        send_key=send_key, fingerprint=fingerprint, type=draft.type, text=draft.text,
+        personalised=personalised, sender_id=draft.sender_id or None,
+        dlt_template_id=draft.dlt_template_id or None, language=draft.language or None,
+        gender=draft.gender or None, media_url=draft.media_url or None, source=draft.source,
+        recipients=len(draft.recipients), scheduled_for=draft.scheduled_for,
+        timezone=draft.timezone, state=SCHEDULED if draft.scheduled_for else QUEUED,
+        dispatched_at=None if draft.scheduled_for else utcnow(),
+    )  # fmt: skip
+    db.session.add(request)
+    db.session.flush()
+    _write_messages(request, draft.recipients, actor, resend_of)
+    return request
+
+
+def _write_messages(request: SendRequest, recipients: list[merge.Recipient], actor: User,
+                    resend_of: OutboxMessage | None = None) -> None:  # fmt: skip
+    chunks = max(1, -(-len(recipients) // MAX_CALL))
+    size = -(-len(recipients) // chunks)  # even chunks of at most 100
+    worst = units = 0
+    rows = []
+    for seq, person in enumerate(recipients):
+        text = merge.render(request.text, person) if request.personalised else request.text
+        segments = message_segments(text, request.type).segments
+        worst, units = max(worst, segments), units + segments
+        rows.append({
+            "request_id": request.id, "workspace_id": request.workspace_id,
+            "sent_by_id": actor.id, "seq": seq, "chunk": seq // size, "phone": person.phone,
+            "first_name": person.first_name[:100], "last_name": person.last_name[:100],
+            "text": text, "segments": segments, "units": segments, "state": QUEUED,
+            "resend_of_id": resend_of.id if resend_of else None,
+            "created_at": utcnow(), "updated_at": utcnow(), "attempts": 0,
+        })  # fmt: skip
+    db.session.execute(OutboxMessage.__table__.insert(), rows)
+    request.segments, request.units = worst, units
+
+
+def rewrite_messages(request: SendRequest, actor: User) -> None:
+    """A scheduled request's text changed: render its queued messages again (flushes)."""
+    people = [merge.Recipient(m.phone, m.first_name, m.last_name) for m in request.messages]
+    db.session.execute(
+        OutboxMessage.__table__.delete().where(OutboxMessage.request_id == request.id)
+    )
+    request.personalised = merge.has_fields(request.text)
+    _write_messages(request, people, actor)
+    db.session.expire(request, ["messages"])
+
+
+# -- going out -----------------------------------------------------------------------------------
+def needs_job(request: SendRequest) -> bool:
+    return request.personalised or request.recipients > MAX_CALL
+
+
+def start(request: SendRequest, client: GoToneClient | None = None) -> None:
+    """Send a queued request now: in this request when small, else as a background job."""
+    if request.state != QUEUED:
+        return
+    if needs_job(request):
+        start_job(request)
+    else:
+        send_inline(request, client)
+
+
+def start_job(request: SendRequest) -> Job:
+    """Create the request's job (one item per message, or per ≤100 chunk) and wake it."""
+    from ..jobs import wake
+
+    if request.job_id is not None:
+        return db.session.get(Job, request.job_id)
+    workspace = db.session.get(Workspace, request.workspace_id)
+    actor = db.session.get(User, request.created_by_id) if request.created_by_id else None
+    keys = db.session.execute(
+        select(OutboxMessage.seq, OutboxMessage.chunk, OutboxMessage.phone)
+        .where(OutboxMessage.request_id == request.id, OutboxMessage.state == QUEUED)
+        .order_by(OutboxMessage.seq)
+    ).all()
+    if request.personalised:
+        items = [(seq, phone) for seq, _chunk, phone in keys]
+    else:
+        items = [(chunk, None) for chunk in sorted({chunk for _s, chunk, _p in keys})]
+    now = utcnow()
+    job = Job(workspace_id=workspace.id, created_by_id=actor.id if actor else None,
+              kind=SEND_JOB, state=job_states.RUNNING, group_uid="",
+              group_name=_("Send #%(id)s", id=request.id)[:255], to_process=len(items),
+              started_at=now, heartbeat_at=now, options={"request_id": request.id})  # fmt: skip
+    db.session.add(job)
+    db.session.flush()
+    db.session.execute(JobItem.__table__.insert(), [
+        {"job_id": job.id, "seq": seq, "state": job_states.QUEUED, "phone": phone,
+         "raw_phone": "", "first_name": "", "last_name": "", "attempts": 0,
+         "uncertain": False, "not_before": 0.0}
+        for seq, phone in items
+    ])  # fmt: skip
+    request.job_id = job.id
+    db.session.commit()
+    wake(job.id, copies=current_app.config["JOBS_RUNNERS"])
+    return job
+
+
+def send_inline(request: SendRequest, client: GoToneClient | None = None) -> None:
+    """Send every queued message of a small unpersonalised request in one call (commits)."""
+    claimed = _claim(request.id)
+    if claimed:
+        client = client or client_for(db.session.get(Workspace, request.workspace_id))
+        for attempt in range(INLINE_ATTEMPTS):
+            outcome = _call(client, request, claimed)
+            if outcome != "retry":
+                break
+            if attempt + 1 < INLINE_ATTEMPTS:
+                time.sleep(INLINE_BACKOFF[min(attempt, len(INLINE_BACKOFF) - 1)])
+                _touch(claimed)
+        else:
+            _mark(claimed, FAILED, _("The gateway could not be reached; nothing was sent."))
+    finish_if_done(request.id)
+
+
+def _claim(request_id: int, **where) -> dict[str, int]:
+    """queued → sending for the request's rows (optionally one seq or chunk); phone → id."""
+    query = (
+        update(OutboxMessage)
+        .where(OutboxMessage.request_id == request_id, OutboxMessage.state == QUEUED,
+               *[getattr(OutboxMessage, k) == v for k, v in where.items()])  # fmt: skip
+        .values(state=SENDING, attempts=OutboxMessage.attempts + 1, attempted_at=utcnow(),
+                updated_at=utcnow())  # fmt: skip
+        .returning(OutboxMessage.id, OutboxMessage.phone)
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.execute(query).all()
+    db.session.commit()
+    return {phone: mid for mid, phone in rows}
+
+
+def _touch(claimed: dict[str, int]) -> None:
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(claimed.values()))
+        .values(attempts=OutboxMessage.attempts + 1, attempted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    db.session.commit()
+
+
+def _mark(claimed: dict[str, int], state: str, error: str | None, *,
+          from_state: str = SENDING) -> None:  # fmt: skip
+    if not claimed:
+        return
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(list(claimed.values())), OutboxMessage.state == from_state)
+        .values(state=state, error=error, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _call(client: GoToneClient, request: SendRequest, claimed: dict[str, int],
+          text: str | None = None) -> str:  # fmt: skip
+    """One gateway call for the claimed rows; settle them. Returns done | retry | rate:<s>."""
+    try:
+        result = client.send_sms(
+            list(claimed), text if text is not None else request.text,
+            sender_id=request.sender_id, type=request.type,
+            dlt_template_id=request.dlt_template_id, language=request.language,
+            gender=request.gender, media_url=request.media_url,
+        )  # fmt: skip
+    except RateLimitedError as error:
+        # 429: the gateway did not process the call.
+        _mark(claimed, QUEUED, None)
+        return f"rate:{error.retry_after}"
+    except GoToneError as error:
+        if error.definitely_not_received:
+            return "retry"
+        if error.may_have_been_processed:
+            _mark(claimed, UNKNOWN, str(error))
+        else:
+            _mark(claimed, FAILED, str(error))
+        return "done"
+    _settle(claimed, result)
+    return "done"
+
+
+_DIGITS = re.compile(r"\D")
+
+
+def _settle(claimed: dict[str, int], result: SendResult) -> None:
+    reports = {_DIGITS.sub("", m.to or ""): m for m in result.messages}
+    errors = " ".join(result.errors)
+    now = utcnow()
+    for phone, mid in claimed.items():
+        report = reports.get(phone)
+        if report is not None:
+            values = {"state": FAILED if report.is_failed else ACCEPTED,
+                      "gateway_uid": report.uid, "gateway_status": report.status[:255],
+                      "gateway_cost": None if report.cost is None else str(report.cost)[:32],
+                      "sent_at": now,
+                      "error": report.status if report.is_failed else None}  # fmt: skip
+        elif errors:
+            mine = [e for e in result.errors if phone in _DIGITS.sub("", e)]
+            values = {"state": FAILED, "error": " ".join(mine) or errors}
+        elif result.scheduled:
+            values = {"state": ACCEPTED, "sent_at": now}
+        else:
+            values = {"state": UNKNOWN,
+                      "error": _("The gateway answered without a report for this number.")}
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == mid, OutboxMessage.state == SENDING)
+            .values(updated_at=now, **values).execution_options(synchronize_session=False)
+        )  # fmt: skip
+    db.session.commit()
+
+
+def finish_if_done(request_id: int) -> bool:
+    """Mark the request done once none of its messages is queued or sending (commits)."""
+    pending = db.session.scalar(
+        select(func.count()).where(OutboxMessage.request_id == request_id,
+                                   OutboxMessage.state.in_((QUEUED, SENDING)))  # fmt: skip
+    )
+    done = False
+    if not pending:
+        done = db.session.execute(
+            update(SendRequest)
+            .where(SendRequest.id == request_id, SendRequest.state == QUEUED)
+            .values(state=DONE, finished_at=utcnow(), updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount == 1
+    db.session.commit()
+    return done
+
+
+def refresh(request: SendRequest) -> SendRequest:
+    """Settle a request whose job ended (cancelled/failed) with messages never sent."""
+    if request.state == QUEUED and request.job_id is not None:
+        job = db.session.get(Job, request.job_id)
+        if job is not None and job.final:
+            reason = job.error or _("The job was stopped before this message went out.")
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.request_id == request.id, OutboxMessage.state == QUEUED)
+                .values(state=CANCELLED if job.state == job_states.CANCELLED else FAILED,
+                        error=reason, updated_at=utcnow())  # fmt: skip
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+            finish_if_done(request.id)
+            db.session.refresh(request)
+    return request
+
+
+# -- the job handler -----------------------------------------------------------------------------
+def process(job: Job) -> float | None:
+    """Work on a send job for one slice (registered in services/jobs.run for kind 'send')."""
+    request = db.session.scalar(select(SendRequest).where(SendRequest.job_id == job.id))
+    if request is None:
+        jobs_service.fail_job(job.id, _("The send of this job no longer exists."))
+        return None
+    request_id = request.id
+    workspace = db.session.get(Workspace, job.workspace_id)
+    try:
+        client = client_for(workspace)
+    except GoToneError as error:
+        jobs_service.fail_job(job.id, str(error))
+        refresh(request)
+        return None
+
+    def handle(client: GoToneClient, item: JobItem) -> float | None:
+        return _handle_item(client, request_id, item)
+
+    delay = jobs_service.work_items(job, handle, client)
+    db.session.expire_all()
+    request = db.session.get(SendRequest, request_id)
+    refresh(request)
+    finish_if_done(request_id)
+    return delay
+
+
+def _handle_item(client: GoToneClient, request_id: int, item: JobItem) -> float | None:
+    request = db.session.get(SendRequest, request_id)
+    where = {"seq": item.seq} if request.personalised else {"chunk": item.seq}
+    # Rows left `sending` by a worker that died mid-call may have reached the gateway.
+    stale = dict(db.session.execute(
+        select(OutboxMessage.phone, OutboxMessage.id).where(
+            OutboxMessage.request_id == request_id, OutboxMessage.state == SENDING,
+            *[getattr(OutboxMessage, k) == v for k, v in where.items()])
+    ).all())  # fmt: skip
+    _mark(stale, UNKNOWN, _("The worker stopped during the gateway call."))
+    claimed = _claim(request_id, **where)
+    if not claimed:
+        jobs_service.finish_item(item, job_states.ITEM_DONE, "sent", "created")
+        return None
+    text = None
+    if request.personalised:
+        text = db.session.scalar(select(OutboxMessage.text).where(
+            OutboxMessage.id == next(iter(claimed.values()))))  # fmt: skip
+    outcome = _call(client, request, claimed, text)
+    if outcome.startswith("rate:"):
+        wait = jobs_service.pause_pace(request.workspace_id, float(outcome[5:]))
+        jobs_service.release_item(item, attempted=False)
+        return wait
+    if outcome == "retry":
+        if item.attempts < current_app.config["JOBS_MAX_ATTEMPTS"]:
+            _mark(claimed, QUEUED, None)
+            jobs_service.release_item(item, delay=min(60.0, 2.0 ** item.attempts))
+            return None
+        _mark(claimed, FAILED, _("The gateway could not be reached; nothing was sent."))
+    states = set(db.session.scalars(select(OutboxMessage.state).where(
+        OutboxMessage.id.in_(list(claimed.values())))))  # fmt: skip
+    db.session.commit()
+    if states <= {ACCEPTED}:
+        jobs_service.finish_item(item, job_states.ITEM_DONE, "sent", "created")
+    else:
+        jobs_service.finish_item(item, job_states.ITEM_FAILED, "error", "failed")
+    return None
+
+
+# -- resend after a member's confirmation --------------------------------------------------------
+def resend(workspace: Workspace, actor: User, message: OutboxMessage) -> Submitted:
+    """Send an `unknown` message again as a new request linked to it (idempotent per row)."""
+    if message.state != UNKNOWN:
+        raise OutboxError(_("Only a message whose outcome is unknown can be resent."))
+    original = message.request
+    draft = Draft(text=message.text, type=original.type,
+                  recipients=[merge.Recipient(message.phone)], sender_id=original.sender_id,
+                  dlt_template_id=original.dlt_template_id, language=original.language,
+                  gender=original.gender, media_url=original.media_url,
+                  source={"resend_of": message.id})  # fmt: skip
+    submitted = submit(workspace, actor, f"resend-{message.id}", draft, resend_of=message,
+                       wait=IN_FLIGHT_WAIT)  # fmt: skip
+    if not submitted.replayed:
+        start(submitted.request)
+    return submitted
+
+
+def messages_of(request: SendRequest, limit: int | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.request_id == request.id,
+                                        OutboxMessage.workspace_id == request.workspace_id)
+    query = query.order_by(OutboxMessage.seq)
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def counts(request: SendRequest) -> dict[str, int]:
+    rows = db.session.execute(
+        select(OutboxMessage.state, func.count()).where(OutboxMessage.request_id == request.id)
+        .group_by(OutboxMessage.state)
+    )  # fmt: skip
+    return {state: n for state, n in rows}
