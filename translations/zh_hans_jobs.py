@@ -45,6 +45,7 @@ ZH = {
     "Jobs": "任务",
     "Kind": "类型",
     "New contacts to add": "将添加的新联系人",
+    "No background worker has worked on this job for a while. It continues as soon as one runs (make run starts one; in production run “flask jobs worker”).": "已有一段时间没有后台进程处理此任务。一旦有后台进程运行就会继续（make run 会启动一个；生产环境请运行“flask jobs worker”）。",
     "No column looks like phone numbers. Choose the phone column below.": "没有哪一列像是电话号码。请在下方选择电话列。",
     "No jobs yet.": "还没有任务。",
     "Not sent (stopped)": "未发送（已停止）",

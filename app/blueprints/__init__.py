@@ -4,7 +4,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import account, auth, contacts, dashboard, groups, health, jobs, workspaces
+    from . import account, auth, contacts, dashboard, groups, health, jobs, messages, workspaces
 
-    for module in (auth, account, workspaces, dashboard, groups, contacts, health, jobs):
+    for module in (auth, account, workspaces, dashboard, groups, contacts, health, jobs,
+                   messages):
         app.register_blueprint(module.bp)

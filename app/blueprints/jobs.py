@@ -95,7 +95,7 @@ def _job(job_id: int) -> Job:
 
 def _detail_ctx(job: Job, columns_form: ColumnsForm | None = None) -> dict:
     ctx = {"job": job, "button_form": EmptyForm(formdata=None), "rejects": [],
-           "columns_form": None}  # fmt: skip
+           "columns_form": None, "stalled": jobs.stalled(job)}  # fmt: skip
     if job.kind == states.IMPORT:
         if job.state in (states.READY, states.ANALYSING) or job.final:
             ctx["rejects"] = jobs.rejected_items(job.id, imports.PREVIEW_REJECTS)

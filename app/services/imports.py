@@ -140,7 +140,10 @@ def analyse(job: Job) -> float | None:
             _write_batch(job_id, batch, info, country)
             jobs.beat(job_id)
             if jobs._job_state(job_id) != states.ANALYSING:
-                return None  # cancelled or remapped meanwhile
+                # Stopped meanwhile: the lines written after the cancel are cancelled too.
+                jobs.cancel_queued(job_id)
+                db.session.commit()
+                return None
     except FileProblem as problem:
         jobs.fail_job(job_id, str(problem))
         return None
@@ -221,11 +224,13 @@ def _count_dry_run(job: Job) -> None:
     job.rows = sum(counts.values())
     db.session.commit()
     job.in_group = _count_in_group(job)
-    db.session.execute(
+    ready = db.session.execute(
         update(Job).where(Job.id == job.id, Job.state == states.ANALYSING)
         .values(state=states.READY, in_group=job.in_group, heartbeat_at=utcnow())
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    ).rowcount  # fmt: skip
+    if not ready:
+        jobs.cancel_queued(job.id)  # stopped during the dry run
     db.session.commit()
 
 

@@ -129,20 +129,35 @@ def cancel(job: Job, actor: User) -> None:
     if result.rowcount != 1:
         db.session.rollback()
         raise JobStateError(_("This job has already finished."))
-    stopped = db.session.execute(
-        update(JobItem)
-        .where(JobItem.job_id == job.id, JobItem.state == states.QUEUED)
-        .values(state=states.ITEM_CANCELLED, outcome="cancelled")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.execute(
-        update(Job).where(Job.id == job.id).values(cancelled=Job.cancelled + stopped)
-        .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    cancel_queued(job.id)
     audit.record(actor, _workspace_of(job), f"{job.kind}.cancelled", str(job.id),
                  group=job.group_uid)  # fmt: skip
     db.session.commit()
     db.session.refresh(job)
+
+
+def cancel_queued(job_id: int) -> int:
+    """Cancel the job's queued items and count them (in the caller's transaction)."""
+    stopped = db.session.execute(
+        update(JobItem)
+        .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED)
+        .values(state=states.ITEM_CANCELLED, outcome="cancelled")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if stopped:
+        db.session.execute(
+            update(Job).where(Job.id == job_id).values(cancelled=Job.cancelled + stopped)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+    return stopped
+
+
+def stalled(job: Job) -> bool:
+    """True when a working job has seen no worker for a lease: is any consumer running?"""
+    if job.state not in (states.ANALYSING, states.RUNNING) or job.heartbeat_at is None:
+        return False
+    lease = timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
+    return job.heartbeat_at < utcnow() - lease
 
 
 def _workspace_of(job: Job) -> Workspace:

@@ -178,3 +178,26 @@ def test_xlsx_file_is_read_with_numbers_as_digits(app, workspace, owner, group, 
     assert (job.rows, job.to_process, job.invalid) == (3, 2, 1)
     phones = set(db.session.scalars(db.select(JobItem.phone).where(JobItem.job_id == job.id)))
     assert phones == {"12025550150", "12025550151", None}
+
+
+def test_stopping_during_the_dry_run_leaves_every_line_final(
+    app, workspace, owner, group, run_jobs, monkeypatch
+):
+    job = imports.create_import(workspace, owner, group, "Customers", None, "\n".join(VALID))
+    monkeypatch.setattr(imports, "BATCH", 5)
+    real_beat, calls = jobs.beat, []
+
+    def beat_then_cancel(job_id, until_seconds=0.0):
+        real_beat(job_id, until_seconds)
+        calls.append(job_id)
+        if len(calls) == 2:  # the member presses "Do not import" while the file is read
+            jobs.cancel(db.session.get(Job, job_id), owner)
+
+    monkeypatch.setattr(jobs, "beat", beat_then_cancel)
+    wake(job.id)
+    run_jobs()
+    job = db.session.get(Job, job.id)
+    items = db.session.scalars(db.select(JobItem).where(JobItem.job_id == job.id)).all()
+    assert job.state == states.CANCELLED and 0 < len(items) < len(VALID)
+    assert {i.state for i in items} == {states.ITEM_CANCELLED}
+    assert job.cancelled == len(items)

@@ -77,8 +77,31 @@ def world(app):
     # A dry-run import of the workspace (no token, so nothing ever reaches a gateway).
     args["job_id"] = jobs.create_job(workspace, owner, "import", "ready", "0123456789abc",
                                      "Customers").id  # fmt: skip
+    # A scheduled send, its one message and a message template (nothing reaches a gateway).
+    scheduled = _scheduled_request(workspace, owner)
+    args["request_id"] = scheduled.id
+    args["message_id"] = scheduled.messages[0].id
+    args["template_id"] = _template(workspace, owner).id
     db.session.commit()
     return actors, args
+
+
+def _scheduled_request(workspace, owner):
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+    from app.services import outbox
+    from app.services.merge import Recipient
+
+    draft = outbox.Draft(text="Access matrix", recipients=[Recipient("15550100001")],
+                         scheduled_for=utcnow() + timedelta(days=1))
+    return outbox.submit(workspace, owner, "access-matrix", draft).request
+
+
+def _template(workspace, owner):
+    from app.services import templates
+
+    return templates.save(workspace, owner, "Access matrix", "Hello {first_name|there}")
 
 
 def _url(rule: str, args: dict) -> str:

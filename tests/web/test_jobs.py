@@ -228,3 +228,18 @@ def test_pace_is_set_by_admins(app, client, owner, workspace):
     assert jobs.pace_of(workspace.id) == 30
     client.post(f"/w/{workspace.id}/jobs/pace", data={"calls": ""})
     assert jobs.pace_of(workspace.id) == app.config["JOBS_PACE"]
+
+
+def test_a_job_no_worker_picks_up_says_so(app, client, owner, workspace, group):
+    from datetime import timedelta
+
+    from app.models.types import utcnow
+
+    upload(client, workspace, group)
+    job = db.session.scalar(db.select(Job))
+    assert 'id="job-stalled"' not in client.get(f"/w/{workspace.id}/jobs/{job.id}").get_data(
+        as_text=True)  # fmt: skip
+    job.heartbeat_at = utcnow() - timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1)
+    db.session.commit()
+    page = client.get(f"/w/{workspace.id}/jobs/{job.id}").get_data(as_text=True)
+    assert 'id="job-stalled"' in page and "flask jobs worker" in page

@@ -1,0 +1,263 @@
+"""Compose → review → send → status, the live estimate panel, and confirmed resends."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+
+from flask import abort, flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ...forms import EmptyForm
+from ...forms.messages import ComposeForm
+from ...gotone.errors import GoToneError
+from ...rendering import is_fragment_request, redirect_to, render_page
+from ...security import workspace_required
+from ...services import compose as compose_service
+from ...services import outbox, scheduling, templates
+from ...services.gotone import client_for
+from ...services.merge import has_fields
+from . import bp
+
+MAX_GROUPS_LISTED = 200
+STATUS_ROWS = 200
+
+
+def _groups(client) -> tuple[list, str | None]:
+    try:
+        groups = []
+        for group in client.iter_all(client.list_groups):
+            groups.append(group)
+            if len(groups) >= MAX_GROUPS_LISTED:
+                break
+        return groups, None
+    except GoToneError as error:
+        return [], str(error)
+
+
+def _client():
+    try:
+        return client_for(g.workspace), None
+    except GoToneError as error:
+        return None, str(error)
+
+
+def _form(client, formdata=True) -> tuple[ComposeForm, list, str | None]:
+    form = ComposeForm() if formdata else ComposeForm(formdata=None)
+    groups, error = _groups(client) if client else ([], None)
+    form.groups.choices = [SelectChoice(grp.uid, grp.name) for grp in groups]
+    if not form.send_key.data:
+        form.send_key.data = uuid.uuid4().hex
+    return form, groups, error
+
+
+def _panel(form: ComposeForm, client) -> compose_service.Estimate:
+    """The live estimate: cheap (group sizes from one page each, no full expansion)."""
+    text = form.text.data or ""
+    typed = compose_service.collect(g.workspace, None, form.numbers.data or "", [])
+    count = len(typed.people)
+    if client is not None and form.groups.data:
+        with contextlib.suppress(GoToneError):
+            count += compose_service.group_sizes(client, list(form.groups.data))
+    result = compose_service.estimate(text, form.type.data, count, client)
+    result.invalid = typed.invalid  # type: ignore[attr-defined]
+    return result
+
+
+def _compose_page(form, groups, groups_error, client, status=200):
+    return render_page("messages/compose.html", None, status=status, form=form, groups=groups,
+                       groups_error=groups_error, panel=_panel(form, client),
+                       sender_warning=compose_service.sender_warning(form.sender_id.data),
+                       templates=templates.list_templates(g.workspace))  # fmt: skip
+
+
+@bp.route("/compose", methods=["GET", "POST"])
+@workspace_required("messages.send")
+def compose(workspace_id):
+    client, client_error = _client()
+    if request.method == "POST":  # "Back to edit" from the review page keeps what was typed
+        form, groups, groups_error = _form(client)
+    else:
+        form, groups, groups_error = _form(client, formdata=False)
+        template = templates.get_template(g.workspace, request.args.get("template", 0, type=int))
+        if template is not None:
+            form.text.data = template.text
+    return _compose_page(form, groups, groups_error or client_error, client)
+
+
+@bp.post("/panel")
+@workspace_required("messages.send")
+def panel(workspace_id):
+    client, _error = _client()
+    form, groups, groups_error = _form(client)
+    if not is_fragment_request():
+        return _compose_page(form, groups, groups_error, client)
+    warning = compose_service.sender_warning(form.sender_id.data)
+    return render_page("messages/compose.html", "panel", panel=_panel(form, client), form=form,
+                       sender_warning=warning)  # fmt: skip
+
+
+def _draft(form: ComposeForm, client, groups) -> tuple[outbox.Draft, compose_service.Recipients]:
+    names = {grp.uid: grp.name for grp in groups}
+    people = compose_service.collect(g.workspace, client, form.numbers.data or "",
+                                     list(form.groups.data or []), names)  # fmt: skip
+    when = None
+    if form.send_on.data and form.send_at.data:
+        when = scheduling.to_utc(g.workspace, form.send_on.data, form.send_at.data)
+    draft = outbox.Draft(
+        text=form.text.data, recipients=people.people, type=form.type.data,
+        sender_id=form.sender_id.data or None, dlt_template_id=form.dlt_template_id.data or None,
+        language=form.language.data or None if form.type.data == "voice" else None,
+        gender=form.gender.data or None if form.type.data == "voice" else None,
+        media_url=form.media_url.data or None if form.type.data == "mms" else None,
+        scheduled_for=when, timezone=str(scheduling.zone_of(g.workspace)),
+        source={"numbers": people.typed, "groups": people.groups},
+    )  # fmt: skip
+    return draft, people
+
+
+def _check(form, draft, people, estimate) -> list[str]:
+    problems = []
+    if not draft.recipients:
+        problems.append(_("Add at least one valid recipient."))
+    if draft.scheduled_for is not None and draft.scheduled_for <= outbox.utcnow():
+        problems.append(_("The scheduled time has already passed."))
+    if estimate.balance_error is None and not estimate.covered:
+        problems.append(_("The balance (%(balance)s) cannot cover about %(units)s units.",
+                          balance=estimate.balance_text, units=estimate.units))  # fmt: skip
+    return problems
+
+
+def _prepare():
+    """Parse the form, expand the recipients, estimate. Returns a response on a problem."""
+    client, client_error = _client()
+    form, groups, groups_error = _form(client)
+    if client is None:
+        flash(client_error, "error")
+        return None, _compose_page(form, groups, groups_error, client, 422)
+    if not form.validate_on_submit():
+        return None, _compose_page(form, groups, groups_error, client, 422)
+    try:
+        draft, people = _draft(form, client, groups)
+    except GoToneError as error:
+        flash(str(error), "error")
+        return None, _compose_page(form, groups, groups_error, client, 422)
+    estimate = compose_service.estimate(draft.text, draft.type, draft.recipients, client)
+    problems = _check(form, draft, people, estimate)
+    return (form, groups, client, draft, people, estimate, problems), None
+
+
+@bp.post("/review")
+@workspace_required("messages.send")
+def review(workspace_id):
+    prepared, response = _prepare()
+    if response is not None:
+        return response
+    form, groups, client, draft, people, estimate, problems = prepared
+    for problem in problems:
+        flash(problem, "error")
+    return render_page("messages/review.html", None, status=422 if problems else 200, form=form,
+                       draft=draft, people=people, estimate=estimate, problems=problems,
+                       when=scheduling.local(g.workspace, draft.scheduled_for),
+                       personalised=has_fields(draft.text))  # fmt: skip
+
+
+@bp.post("/send")
+@workspace_required("messages.send")
+def send(workspace_id):
+    send_key = (request.form.get("send_key") or request.headers.get("Idempotency-Key") or "")
+    if not send_key or len(send_key) > 64:
+        abort(400)
+    existing = outbox.by_key(g.workspace, send_key)
+    if existing is not None and request.form.get("fingerprint") == existing.fingerprint:
+        # A replayed POST: answer without asking the gateway anything again.
+        return _submit_existing(existing)
+    prepared, response = _prepare()
+    if response is not None:
+        return response
+    form, groups, client, draft, people, estimate, problems = prepared
+    if problems and outbox.by_key(g.workspace, send_key) is None:
+        for problem in problems:
+            flash(problem, "error")
+        return render_page("messages/review.html", None, status=422, form=form, draft=draft,
+                           people=people, estimate=estimate, problems=problems,
+                           when=scheduling.local(g.workspace, draft.scheduled_for),
+                           personalised=has_fields(draft.text))  # fmt: skip
+    try:
+        submitted = outbox.submit(g.workspace, current_user, send_key, draft,
+                                  wait=0 if is_fragment_request() else outbox.IN_FLIGHT_WAIT)
+    except outbox.KeyReusedError as error:
+        return _refused(str(error), 422)
+    except outbox.InFlightError as error:
+        return _refused(str(error), 409, error.request)
+    except outbox.OutboxError as error:
+        return _refused(str(error), 422)
+    if not submitted.replayed:
+        outbox.start(submitted.request, client)
+    else:
+        flash(_("This message was already sent; nothing was sent again."), "info")
+    return redirect_to(url_for("messages.status", workspace_id=workspace_id,
+                               request_id=submitted.request.id))  # fmt: skip
+
+
+def _submit_existing(existing):
+    flash(_("This message was already sent; nothing was sent again."), "info")
+    return redirect_to(url_for("messages.status", workspace_id=g.workspace.id,
+                               request_id=existing.id))  # fmt: skip
+
+
+def _refused(message: str, status: int, request_row=None):
+    return render_page("messages/refused.html", "refused", status=status, message=message,
+                       send_request=request_row)  # fmt: skip
+
+
+@bp.get("/sends/<int:request_id>")
+@workspace_required("workspace.view")
+def status(workspace_id, request_id):
+    send_request = outbox.find(g.workspace, request_id)
+    if send_request is None:
+        abort(404)
+    outbox.refresh(send_request)
+    job = None
+    if send_request.job_id:
+        from ...services import jobs
+
+        job = jobs.get_job(g.workspace, send_request.job_id)
+    return render_page("messages/status.html", "status", send_request=send_request, job=job,
+                       counts=outbox.counts(send_request),
+                       message_rows=outbox.messages_of(send_request, STATUS_ROWS),
+                       when=scheduling.local(g.workspace, send_request.scheduled_for),
+                       button_form=EmptyForm(formdata=None))  # fmt: skip
+
+
+@bp.get("/outbox/<int:message_id>/resend")
+@workspace_required("messages.send")
+def confirm_resend(workspace_id, message_id):
+    message = outbox.find_message(g.workspace, message_id)
+    if message is None:
+        abort(404)
+    return render_page("messages/resend.html", None, message=message,
+                       button_form=EmptyForm(formdata=None))  # fmt: skip
+
+
+@bp.post("/outbox/<int:message_id>/resend")
+@workspace_required("messages.send")
+def resend(workspace_id, message_id):
+    message = outbox.find_message(g.workspace, message_id)
+    if message is None:
+        abort(404)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        submitted = outbox.resend(g.workspace, current_user, message)
+    except outbox.InFlightError as error:
+        return _refused(str(error), 409, error.request)
+    except (outbox.OutboxError, GoToneError) as error:
+        flash(str(error), "error")
+        return redirect_to(url_for("messages.status", workspace_id=workspace_id,
+                                   request_id=message.request_id))  # fmt: skip
+    return redirect_to(url_for("messages.status", workspace_id=workspace_id,
+                               request_id=submitted.request.id))  # fmt: skip
