@@ -21,6 +21,7 @@ ZH = {
     "From": "从",
     "Gateway account": "网关账户",
     "Gateway history": "网关记录",
+    "History": "历史记录",
     "Gateway status:": "网关状态：",
     "Gateway:": "网关：",
     "Latest messages": "最近的短信",

@@ -52,6 +52,7 @@ class HistoryFilterForm(FlaskForm):
 
     def filters(self) -> Filters:
         """The valid filters; a field that failed validation counts as empty."""
+
         def ok(field):
             return field.data if not field.errors and field.data not in (None, "") else None
 

@@ -4,7 +4,8 @@ Page views read the gateway's account data through here, so a dashboard refresh 
 cost two gateway calls each time. Entries are keyed by workspace id and a fingerprint of the
 stored (encrypted) token, base URL and API family: a new token misses the cache by itself,
 and `invalidate` drops a workspace's entries explicitly (token change, after a send).
-Errors are never cached. Each app instance (and each gunicorn worker) has its own cache.
+Errors are never cached. Each app instance (and each gunicorn worker) has its own cache; a
+message turning `accepted` drops its workspace's entries in the process that sent it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy import event
 
 from ..models import GoToneSettings
+from ..models.outbox import ACCEPTED, OutboxMessage
 
 T = TypeVar("T")
 DEFAULT_TTL = 60.0
@@ -73,3 +76,10 @@ def fingerprint(settings: GoToneSettings) -> str:
 def invalidate(workspace_id: int) -> None:
     """Drop a workspace's cached balance and profile (call after a token change or a send)."""
     cache().invalidate(workspace_id)
+
+
+@event.listens_for(OutboxMessage.state, "set")
+def _after_send(message: OutboxMessage, value: str, old: object, initiator: object) -> None:
+    # A send changes the balance: the next dashboard view reads it again.
+    if value == ACCEPTED and old != ACCEPTED and message.workspace_id and has_app_context():
+        invalidate(message.workspace_id)

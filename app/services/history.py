@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,6 +27,7 @@ from . import audit, gotone
 
 PER_PAGE = 25
 REFRESH_LIMIT = PER_PAGE
+PHONE_LIKE = re.compile(r"[\d\s+\-().]*\d[\d\s+\-().]*")
 DELIVERED = "delivered"  # a status filter beside the outbox states: the gateway said so
 # Spreadsheet programs run cells starting with these as formulas (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -79,9 +81,9 @@ def _filtered(workspace: Workspace, filters: Filters) -> Select:
                     SendRequest.workspace_id == workspace.id))  # fmt: skip
     q = filters.q.strip()
     if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
         matches = [func.lower(OutboxMessage.text).contains(q.lower(), autoescape=True)]
-        if digits:
+        if PHONE_LIKE.fullmatch(q):  # "+1 (202) 555-01" searches the digits of numbers
+            digits = re.sub(r"\D", "", q)
             matches.append(OutboxMessage.phone.contains(digits, autoescape=True))
         query = query.where(or_(*matches))
     if filters.member_id:

@@ -174,3 +174,20 @@ def test_every_member_sees_the_dashboard(client, sim_workspace, role):
     user = add_member(sim_workspace, make_user(), role)
     login(client, user)
     assert client.get(f"/w/{sim_workspace.id}").status_code == 200
+
+
+def test_a_send_drops_the_cached_balance_and_latest_messages_link_to_history(
+    client, sim, owner, url, sim_workspace
+):
+    from app.models.outbox import ACCEPTED, SENDING
+    from tests.services.test_history import outbox_message
+
+    client.get(url)
+    message = outbox_message(sim_workspace, owner, "12025550100", "hi", state=SENDING)
+    client.get(url)
+    assert len(_calls(sim, "/balance")) == 1
+    message.state = ACCEPTED  # what the outbox does when the gateway took it
+    _db.session.commit()
+    body = client.get(url).get_data(as_text=True)
+    assert len(_calls(sim, "/balance")) == 2
+    assert f"{url}/messages/history/{message.id}" in body and f"{url}/messages/history" in body
