@@ -182,9 +182,13 @@ def rejects(workspace_id, job_id):
     app, job_id = current_app._get_current_object(), job.id
 
     def stream():
-        # Rows come from the database while the response streams, after the view returned.
-        with app.app_context():
-            yield from imports.rejects_csv(job_id)
+        # The body streams after the view returned: each chunk is read in an app context of
+        # its own, none is held open between chunks.
+        after = 0
+        while after is not None:
+            with app.app_context():
+                text, after = imports.rejects_chunk(job_id, after)
+            yield text
 
     return _csv_response(stream(), f"rejected-rows-{job_id}.csv")
 

@@ -333,17 +333,34 @@ def safe_cell(value: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def rejects_csv(job_id: int) -> Iterator[str]:
-    """The rejected (and failed) lines of a job with their reasons, as CSV text, streamed."""
+REJECTS_HEADER = ["row", "phone", "first_name", "last_name", "reason"]
+REJECTS_CHUNK = 1000
+
+
+def rejects_chunk(job_id: int, after_seq: int = 0,
+                  limit: int = REJECTS_CHUNK) -> tuple[str, int | None]:  # fmt: skip
+    """CSV text of the rejected (and failed) lines after row `after_seq`, and the last row in
+    it (None when there are no more). The header comes first, with after_seq=0."""
     buffer = _LineBuffer()
     writer = csv.writer(buffer)
-    # Machine-readable column names (not translated): the file can be fixed and imported again.
-    writer.writerow(["row", "phone", "first_name", "last_name", "reason"])
-    yield buffer.take()
-    for item in jobs.rejected_items(job_id):
+    if after_seq == 0:
+        # Machine-readable column names (not translated): the file can be fixed and re-imported.
+        writer.writerow(REJECTS_HEADER)
+    last = None
+    for item in jobs.rejected_items(job_id, limit, after_seq=after_seq):
         writer.writerow([item.seq, safe_cell(item.raw_phone), safe_cell(item.first_name),
                          safe_cell(item.last_name), safe_cell(item.reason or "")])  # fmt: skip
-        yield buffer.take()
+        last = item.seq
+    return buffer.take(), last
+
+
+def rejects_csv(job_id: int) -> Iterator[str]:
+    """The whole rejects file, chunk by chunk (inside one app context)."""
+    after = 0
+    while after is not None:
+        text, after = rejects_chunk(job_id, after)
+        if text:
+            yield text
 
 
 class _LineBuffer:

@@ -65,17 +65,15 @@ def list_jobs(workspace: Workspace, page: int = 1, per_page: int = PER_PAGE) -> 
     return JobPage(list(rows), page, pages)
 
 
-def rejected_items(job_id: int, limit: int | None = None):
-    """The job's rejected and failed lines in file order (streamed from the database)."""
-    query = (
+def rejected_items(job_id: int, limit: int, after_seq: int = 0) -> list[JobItem]:
+    """Up to `limit` of the job's rejected and failed lines after row `after_seq`, in order."""
+    return list(db.session.scalars(
         select(JobItem)
-        .where(JobItem.job_id == job_id,
-               JobItem.state.in_((states.ITEM_REJECTED, states.ITEM_FAILED)))  # fmt: skip
+        .where(JobItem.job_id == job_id, JobItem.seq > after_seq,
+               JobItem.state.in_((states.ITEM_REJECTED, states.ITEM_FAILED)))
         .order_by(JobItem.seq)
-    )
-    if limit is not None:
-        return list(db.session.scalars(query.limit(limit)))
-    return db.session.scalars(query.execution_options(yield_per=1000))
+        .limit(limit)
+    ))  # fmt: skip
 
 
 def item_counts(job_id: int) -> dict[tuple[str, str | None], int]:

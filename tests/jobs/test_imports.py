@@ -201,3 +201,15 @@ def test_stopping_during_the_dry_run_leaves_every_line_final(
     assert job.state == states.CANCELLED and 0 < len(items) < len(VALID)
     assert {i.state for i in items} == {states.ITEM_CANCELLED}
     assert job.cancelled == len(items)
+
+
+def test_the_rejects_file_holds_every_rejected_row_past_one_chunk(
+    app, workspace, owner, group, run_jobs
+):
+    text = "phone\n" + "\n".join(f"bad{n}" for n in range(2_500)) + "\n+12025550100\n"
+    job = imports.create_import(workspace, owner, group, "Customers", None, text)
+    wake(job.id)
+    run_jobs()
+    rows = list(csv.reader(io.StringIO("".join(imports.rejects_csv(job.id)))))
+    assert [int(r[0]) for r in rows[1:]] == list(range(2, 2_502))
+    assert db.session.get(Job, job.id).to_process == 1
