@@ -238,6 +238,10 @@ def confirm_resend(workspace_id, message_id):
     message = outbox.find_message(g.workspace, message_id)
     if message is None:
         abort(404)
+    if message.state != outbox.UNKNOWN:
+        flash(_("Only a message whose outcome is unknown can be resent."), "error")
+        return redirect_to(url_for("messages.status", workspace_id=workspace_id,
+                                   request_id=message.request_id))  # fmt: skip
     return render_page("messages/resend.html", None, message=message,
                        button_form=EmptyForm(formdata=None))  # fmt: skip
 
