@@ -65,9 +65,15 @@ class HistoryPage:
 
 
 # -- gateway history -----------------------------------------------------------------------
-def list_gateway_sms(workspace: Workspace, page: int) -> Page[Message]:
-    """Return one page of the gateway's own /sms list. Raises GoToneError."""
-    return gotone.client_for(workspace).list_sms(page)
+def list_gateway_sms(workspace: Workspace, actor: User, page: int) -> Page[Message]:
+    """Return one page of the gateway's own /sms list; the view is audited. Raises GoToneError.
+
+    Legacy gateways include other customers' messages here, so who looked is recorded.
+    """
+    result = gotone.client_for(workspace).list_sms(page)
+    audit.record(actor, workspace, "gateway_history.viewed", "gateway", page=result.page)
+    db.session.commit()
+    return result
 
 
 # -- portal history ------------------------------------------------------------------------

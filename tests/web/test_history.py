@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.extensions import db
+from app.models import AuditEvent
 from app.models.outbox import FAILED, VOICE
 from app.permissions import Role
 from app.services import gotone
@@ -158,6 +160,8 @@ def test_gateway_history_escapes_what_the_gateway_stores(client, sim, owner, url
     gotone.client_for(sim_workspace).send_sms("12025550100", XSS)
     body = client.get(url + "/gateway-history").get_data(as_text=True)
     assert XSS not in body and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in body
+    viewed = db.select(AuditEvent).where(AuditEvent.action == "gateway_history.viewed")
+    assert db.session.scalar(viewed).actor_id == owner.id
     assert "gateway&#39;s own message list" in body or "gateway's own message list" in body
 
 
@@ -177,5 +181,14 @@ def test_gateway_history_pages_with_htmx(client, sim, owner, url, sim_workspace)
 def test_gateway_history_faults_are_alerts(client, sim, owner, url, fault):
     sim.control.add_fault(times=None, path="^/api/", **fault)
     response = client.get(url + "/gateway-history", headers=HX)
+    sim.control.clear_faults()
+    assert response.status_code == 502 and 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_a_gateway_fault_during_refresh_is_an_alert(client, sim, owner, url, sim_workspace):
+    report = gotone.client_for(sim_workspace).send_sms("12025550100", "hi").messages[0]
+    outbox_message(sim_workspace, owner, "12025550100", "hi", gateway_uid=report.uid)
+    sim.control.add_fault(times=None, path="^/api/", mode="status", status=500)
+    response = client.post(url + "/history/refresh", headers=HX)
     sim.control.clear_faults()
     assert response.status_code == 502 and 'role="alert"' in response.get_data(as_text=True)

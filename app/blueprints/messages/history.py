@@ -100,5 +100,5 @@ def refresh_message(workspace_id, message_id):
 @bp.get("/gateway-history")
 @workspace_required("gateway_history.view")
 def gateway_history(workspace_id):
-    result = service.list_gateway_sms(g.workspace, _page())
+    result = service.list_gateway_sms(g.workspace, current_user, _page())
     return render_page("messages/history_gateway.html", "gateway_table", result=result)
