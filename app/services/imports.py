@@ -241,7 +241,9 @@ def _count_in_group(job: Job) -> int | None:
     workspace = db.session.get(Workspace, job.workspace_id)
     try:
         client = client_for(workspace)
-        jobs.reserve_call(workspace.id)
+        max_wait = current_app.config["JOBS_MAX_INLINE_WAIT"]
+        if jobs.acquire_slot(workspace.id, max_wait) is not None:
+            return None
         first = client.list_contacts(job.group_uid, 1)
         if first.total > current_app.config["IMPORT_CHECK_GROUP_MAX"]:
             return None
@@ -255,21 +257,12 @@ def _count_in_group(job: Job) -> int | None:
                 ) or 0  # fmt: skip
             if not page.has_next:
                 return found
-            wait = jobs.reserve_call(workspace.id)
-            if wait > current_app.config["JOBS_MAX_INLINE_WAIT"]:
+            if jobs.acquire_slot(workspace.id, max_wait) is not None:
                 return None
-            _sleep(wait)
             page = client.list_contacts(job.group_uid, page.next_page)
     except (GoToneError, ServiceUnavailableError):
         db.session.rollback()
         return None
-
-
-def _sleep(seconds: float) -> None:
-    import time
-
-    if seconds > 0:
-        time.sleep(seconds)
 
 
 # -- 3. the run ----------------------------------------------------------------------------------

@@ -367,28 +367,42 @@ def pace_wait(workspace_id: int) -> float:
     return max(0.0, (next_at or 0.0) - time.time())
 
 
-def reserve_call(workspace_id: int) -> float:
-    """Reserve the workspace's next call slot; return how long to wait for it (commits).
+def take_slot(workspace_id: int) -> float:
+    """Take the workspace's call slot if it is due (commits): 0.0, call now. Else the seconds
+    until it is due (nothing taken).
 
-    Slots are window/calls apart (GCRA, no burst): no window of that length ever holds more
-    than `calls` calls, whatever the number of workers and hosts sharing the database.
+    A slot is only ever taken at the moment of the call, never reserved ahead and slept on:
+    a worker that wakes up late then delays the calls after it instead of crowding them.
+    Slots are window/calls apart (+2 %), so no window of that length holds more than `calls`
+    calls, however many workers and hosts share the database.
     """
     # 2 % slack: a call's arrival at the gateway jitters by a few ms, and the gateway's window
     # starts at whichever call it counted first.
     interval = current_app.config["JOBS_PACE_WINDOW"] * 1.02 / max(1, pace_of(workspace_id))
     _pace_row(workspace_id)
     now = time.time()
-    start = func.max(WorkspacePace.next_at, now) if _sqlite() else func.greatest(
-        WorkspacePace.next_at, now)  # fmt: skip
-    new_next = db.session.execute(
+    taken = db.session.execute(
         update(WorkspacePace)
-        .where(WorkspacePace.workspace_id == workspace_id)
-        .values(next_at=start + interval)
-        .returning(WorkspacePace.next_at)
+        .where(WorkspacePace.workspace_id == workspace_id, WorkspacePace.next_at <= now)
+        .values(next_at=now + interval)
         .execution_options(synchronize_session=False)
-    ).scalar()
+    ).rowcount
     db.session.commit()
-    return max(0.0, new_next - interval - now)
+    if taken == 1:
+        return 0.0
+    return max(0.001, pace_wait(workspace_id))
+
+
+def acquire_slot(workspace_id: int, max_wait: float) -> float | None:
+    """Wait (sleeping at most `max_wait` at a time) and take a call slot: None when taken,
+    else the wait that was too long - the caller should come back later."""
+    while True:
+        wait = take_slot(workspace_id)
+        if wait == 0.0:
+            return None
+        if wait > max_wait:
+            return wait
+        time.sleep(wait)
 
 
 def pause_pace(workspace_id: int, seconds: float) -> float:
@@ -408,10 +422,6 @@ def pause_pace(workspace_id: int, seconds: float) -> float:
     )
     db.session.commit()
     return until - time.time()
-
-
-def _sqlite() -> bool:
-    return db.engine.dialect.name == "sqlite"
 
 
 # -- the runner ----------------------------------------------------------------------------------
@@ -463,13 +473,11 @@ def work_items(job: Job, handle: Callable[[Any, JobItem], float | None],
         item = claim_item(job_id)
         if item is None:
             return _after_last_item(job)
-        wait = reserve_call(workspace_id)
-        if wait > max_wait:
+        wait = acquire_slot(workspace_id, max_wait)
+        if wait is not None:
             release_item(item, attempted=False)
             beat(job_id, wait)
             return wait
-        if wait > 0:
-            time.sleep(wait)
         later = handle(client, item)
         if later is not None:
             beat(job_id, later)
