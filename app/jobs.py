@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,12 @@ def start_background(app: Flask, workers: int = 2):
     Returns a function that stops both.
     """
     consumer = make_consumer(app, workers)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     consumer.start()
+    # Consumer.start() installs Huey's handlers, which only its own run() loop acts on: give
+    # the host process (the dev server, a test) its Ctrl-C and SIGTERM back.
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
     sweeper = Sweeper(app)
     sweeper.start()
 
