@@ -94,6 +94,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "jobs.update_pace": "settings.manage",
     "messages.compose": "messages.send",
     "messages.panel": "messages.send",
+    "messages.type_fields": "messages.send",
     "messages.review": "messages.send",
     "messages.send": "messages.send",
     "messages.status": "workspace.view",

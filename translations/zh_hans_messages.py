@@ -26,7 +26,6 @@ ZH = {
     "Gateway status": "网关状态",
     "Give both a date and a time, or neither.": "请同时填写日期和时间，或都不填。",
     "Invalid numbers:": "无效号码：",
-    "MMS only": "仅彩信",
     "Media URL": "媒体网址",
     "Merge fields: {first_name}, {last_name}, {phone}; with a fallback: {first_name|there}.": "合并字段：{first_name}、{last_name}、{phone}；带默认值：{first_name|there}。",
     "Message templates": "消息模板",
@@ -85,9 +84,9 @@ ZH = {
     "Update estimate": "更新估算",
     "Use": "使用",
     "Voice call": "语音电话",
-    "Voice calls only": "仅语音电话",
     "Voice language": "语音语言",
     "Yes, resend": "确认重发",
     "forced to UCS-2 by:": "以下字符导致使用 UCS-2：",
     "not sent: no worker ran at its time": "未发送：预定时间没有后台进程运行",
+    "Change type": "更改类型",
 }

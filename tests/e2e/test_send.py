@@ -42,12 +42,17 @@ def _page(browser, problems, javascript=True):
     return page
 
 
-def _review(page, portal):
+def _log_in(page, portal):
     page.goto(portal["base"] + "/auth/login")
     page.fill("#email", "sender@example.com")
     page.fill("#password", PASSWORD)
     page.click("#login-form button[type=submit]")
     page.wait_for_url(re.compile(r"/w/\d+$"))
+    page.goto(f"{portal['base']}/w/{portal['ws']}/messages/compose")
+
+
+def _review(page, portal):
+    _log_in(page, portal)
     page.goto(f"{portal['base']}/w/{portal['ws']}/messages/compose")
     page.fill("#numbers", "+1 202 555 0147")
     page.fill("#text", "Doors open at nine")
@@ -104,4 +109,42 @@ def test_double_click_without_javascript_sends_one_message(browser, portal, sim)
     assert len(sim.control.sends(TOKEN)) == 1
     assert page.locator("#send-status").get_attribute("data-state") == "done"
     assert page.locator("#send-status tbody tr").count() == 1
+    assert problems == []
+
+
+def test_compose_fields_follow_the_type(browser, portal):
+    problems: list[str] = []
+    page = _page(browser, problems)
+    _log_in(page, portal)
+    assert page.locator("#type-fields select, #type-fields input").count() == 0
+
+    page.select_option("#type", "voice")
+    page.locator("#type-fields #language").wait_for()
+    page.select_option("#language", "en-gb")
+    page.select_option("#gender", "female")
+    assert page.locator("#media_url").count() == 0
+
+    page.select_option("#type", "mms")
+    page.locator("#type-fields #media_url").wait_for()
+    assert page.locator("#language").count() == 0
+    page.fill("#media_url", "https://example.com/a.png")
+
+    page.select_option("#type", "voice")
+    page.locator("#type-fields #language").wait_for()
+    page.select_option("#type", "plain")
+    page.locator("#type-fields #language").wait_for(state="detached")
+    assert page.locator("#type-fields select, #type-fields input").count() == 0
+    assert problems == []
+
+
+def test_compose_change_type_without_javascript(browser, portal):
+    problems: list[str] = []
+    page = _page(browser, problems, javascript=False)
+    _log_in(page, portal)
+    page.fill("#text", "Kept across the switch")
+    page.select_option("#type", "voice")
+    page.click("#change-type")
+    page.locator("#type-fields #language").wait_for()
+    assert page.input_value("#text") == "Kept across the switch"
+    assert page.locator("label[for=language]").count() == 1
     assert problems == []

@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from ...forms import EmptyForm
 from ...forms.messages import ComposeForm
 from ...gotone.errors import GoToneError
+from ...models.outbox import MMS, PLAIN, VOICE
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import compose as compose_service
@@ -81,10 +82,23 @@ def compose(workspace_id):
         form, groups, groups_error = _form(client)
     else:
         form, groups, groups_error = _form(client, formdata=False)
+        if request.args.get("type") in (PLAIN, VOICE, MMS):
+            form.type.data = request.args["type"]
         template = templates.get_template(g.workspace, request.args.get("template", 0, type=int))
         if template is not None:
             form.text.data = template.text
     return _compose_page(form, groups, groups_error or client_error, client)
+
+
+@bp.get("/type-fields")
+@workspace_required("messages.send")
+def type_fields(workspace_id):
+    """The fields of the chosen type (htmx, on a change of the type select)."""
+    form = ComposeForm(formdata=request.args, meta={"csrf": False})
+    if not is_fragment_request():  # JavaScript off has the "Change type" button instead
+        return redirect_to(url_for("messages.compose", workspace_id=workspace_id,
+                                   type=form.type.data))  # fmt: skip
+    return render_page("messages/compose.html", "type_fields", form=form)
 
 
 @bp.post("/panel")
