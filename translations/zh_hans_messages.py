@@ -89,4 +89,5 @@ ZH = {
     "forced to UCS-2 by:": "以下字符导致使用 UCS-2：",
     "not sent: no worker ran at its time": "未发送：预定时间没有后台进程运行",
     "Change type": "更改类型",
+    "This form has no valid send key; open the compose page again.": "此表单没有有效的发送标识；请重新打开撰写页面。",
 }

@@ -56,3 +56,12 @@ def test_sender_id_warning(client, sim_workspace):
     data = form_data("k" * 32, sender_id="Way Too Long Sender")
     panel = client.post(f"/w/{sim_workspace.id}/messages/panel", data=data, headers=HX)
     assert "neither a phone number" in panel.get_data(as_text=True)
+
+
+def test_a_send_without_a_key_is_refused(client, sim_workspace, sim, gateway_token):
+    login(client, sim_workspace.memberships[0].user)
+    for key in ("", "k" * 65):
+        response = client.post(f"/w/{sim_workspace.id}/messages/send", data=form_data(key))
+        assert response.status_code == 422
+        assert "no valid send key" in response.get_data(as_text=True)
+    assert sim.control.sends(gateway_token) == []

@@ -182,8 +182,8 @@ def review(workspace_id):
 @workspace_required("messages.send")
 def send(workspace_id):
     send_key = (request.form.get("send_key") or request.headers.get("Idempotency-Key") or "")
-    if not send_key or len(send_key) > 64:
-        abort(400)
+    if not send_key or len(send_key) > 64:  # not 400: that answer means a CSRF refusal here
+        return _refused(_("This form has no valid send key; open the compose page again."), 422)
     existing = outbox.by_key(g.workspace, send_key)
     if existing is not None and request.form.get("fingerprint") == existing.fingerprint:
         # A replayed POST: answer without asking the gateway anything again.
