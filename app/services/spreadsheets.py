@@ -39,6 +39,7 @@ _HEADER_NAMES = {
 _NORMALISE_HEADER = re.compile(r"[\s._\-/]+")
 _LOOKS_LIKE_PHONE = re.compile(r"^\+?[\d\s().\-]{6,20}$")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not valid text
 
 
 class FileProblem(ValueError):
@@ -198,16 +199,19 @@ def iter_rows(path: Path, info: FileInfo, *, include_header: bool = False,
 
 def _csv_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, list[Any]]]:
     with open(path, "rb") as raw:
-        text = io.TextIOWrapper(raw, encoding=info.encoding, errors="strict", newline="")
+        # surrogateescape, then a check per row: the wrapper decodes ahead in blocks, so a
+        # strict decoder would name a row before the bad one.
+        text = io.TextIOWrapper(raw, encoding=info.encoding, errors="surrogateescape",
+                                newline="")  # fmt: skip
         reader = csv.reader(text, delimiter=info.delimiter)
         number = 0
         try:
             for cells in reader:
                 number += 1
+                if any(_UNDECODABLE.search(cell) for cell in cells):
+                    raise FileProblem(_("Row %(n)s is not UTF-8 text. Save the file as “CSV "
+                                        "UTF-8” and upload it again.", n=number))  # fmt: skip
                 yield number, cells[:MAX_COLUMNS]
-        except UnicodeDecodeError:
-            raise FileProblem(_("Row %(n)s is not UTF-8 text. Save the file as “CSV UTF-8” and "
-                                "upload it again.", n=number + 1)) from None  # fmt: skip
         except csv.Error as error:
             raise FileProblem(_("Row %(n)s cannot be read as CSV (%(why)s).", n=number + 1,
                                 why=str(error)[:100])) from None  # fmt: skip
