@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg test-long lint simulator translations clean
+.PHONY: run worker test test-pg test-long lint simulator translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/python -m app.devserver
+
+# A job consumer on its own (production runs one or more beside gunicorn).
+worker: $(STAMP)
+	$(BIN)/flask --app wsgi jobs worker -w 4
 
 simulator: $(STAMP)
 	$(BIN)/python -m app.simulator --host 127.0.0.1 --port 8765 --token demo-token --balance 1000
