@@ -87,7 +87,9 @@ ZH = {
     "Voice language": "语音语言",
     "Yes, resend": "确认重发",
     "forced to UCS-2 by:": "以下字符导致使用 UCS-2：",
-    "not sent: no worker ran at its time": "未发送：预定时间没有后台进程运行",
     "Change type": "更改类型",
     "This form has no valid send key; open the compose page again.": "此表单没有有效的发送标识；请重新打开撰写页面。",
+    "no worker ran at its time": "预定时间没有后台进程运行",
+    "Missed: not sent at its time": "已错过：未在预定时间发送",
+    "Scheduled": "已预定",
 }

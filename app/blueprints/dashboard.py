@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, g, redirect, url_for
 
 from ..forms import EmptyForm
-from ..forms.history import state_labels, type_labels
+from ..forms.history import request_state_labels, state_labels, type_labels
 from ..rendering import is_fragment_request, redirect_to, render_page
 from ..security import workspace_required
 from ..services import dashboard, gotone, history
@@ -35,6 +35,12 @@ def history_time(moment: datetime | None) -> str:
 def history_state(state: str) -> str:
     """The label of an outbox state."""
     return str(state_labels().get(state, state))
+
+
+@bp.app_template_global("request_state")
+def request_state(state: str) -> str:
+    """The label of a send request's state."""
+    return str(request_state_labels().get(state, state))
 
 
 @bp.app_template_global("history_type")

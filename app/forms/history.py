@@ -24,6 +24,17 @@ def state_labels() -> dict[str, str]:
     }
 
 
+def request_state_labels() -> dict[str, str]:
+    """Labels of a send request's states (scheduled, queued, done, cancelled, missed)."""
+    return {
+        "scheduled": _l("Scheduled"),
+        "queued": _l("Sending"),
+        "done": _l("Done"),
+        "cancelled": _l("Cancelled"),
+        "missed": _l("Missed: not sent at its time"),
+    }
+
+
 def type_labels() -> dict[str, str]:
     return {PLAIN: _l("Plain"), VOICE: _l("Voice"), MMS: _l("MMS")}
 

@@ -90,7 +90,7 @@ def test_repeated_send_sends_one_message(browser, portal, sim, hit):
     assert len(sends) == 1
     assert page.locator("#send-status").count() == 1
     rows = page.locator("#send-status tbody tr")
-    assert rows.count() == 1 and "accepted" in rows.inner_text()
+    assert rows.count() == 1 and "Accepted" in rows.inner_text()
     assert problems == []
 
 

@@ -100,7 +100,8 @@ def test_send_a_missed_send_now(client, owner, url, sim_workspace, sim, gateway_
     assert scheduling.dispatch_due(now=utcnow() + timedelta(minutes=30)) == []
     assert SendRequest.query.one().state == MISSED
     page = client.get(url).get_data(as_text=True)
-    assert "not sent: no worker ran at its time" in page and f"{request.id}/send-now" in page
+    assert "Missed: not sent at its time — no worker ran at its time" in page
+    assert f"{request.id}/send-now" in page
     assert f"{url}/{request.id}/edit" not in page
     response = client.post(f"{url}/{request.id}/send-now")
     assert response.status_code == 303
@@ -133,3 +134,18 @@ def test_schedules_of_another_workspace_are_not_found(client, owner, url):
     assert client.post(f"{url}/{theirs.id}/cancel").status_code == 404
     assert client.post(f"{url}/{theirs.id}/send-now").status_code == 404
     assert SendRequest.query.one().state == SCHEDULED
+
+
+def test_the_send_page_of_a_scheduled_send_offers_edit_and_cancel(client, sim_workspace, url):
+    owner = sim_workspace.memberships[0].user
+    request = _schedule(sim_workspace, owner)
+    status_url = f"/w/{sim_workspace.id}/messages/sends/{request.id}"
+    login(client, owner)
+    page = client.get(status_url).get_data(as_text=True)
+    assert "Scheduled" in page and f"{url}/{request.id}/edit" in page
+    assert f"{url}/{request.id}/cancel" in page and "hx-trigger" not in page  # nothing to poll
+    client.post(f"{url}/{request.id}/cancel")
+    page = client.get(status_url).get_data(as_text=True)
+    assert "Cancelled" in page and f"{url}/{request.id}/edit" not in page
+    login(client, add_member(sim_workspace, make_user(), Role.VIEWER))
+    assert "/cancel" not in client.get(status_url).get_data(as_text=True)
