@@ -92,4 +92,6 @@ ZH = {
     "no worker ran at its time": "预定时间没有后台进程运行",
     "Missed: not sent at its time": "已错过：未在预定时间发送",
     "Scheduled": "已预定",
+    "%(num)s without a fallback: their text has a gap": "其中 %(num)s 个没有后备值：其短信会有空缺",
+    "a fallback fills every one": "均由后备值填充",
 }

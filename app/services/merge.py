@@ -37,33 +37,37 @@ def render(text: str, recipient: Recipient) -> str:
     return FIELD_RE.sub(value, text)
 
 
-def lacks_fields(text: str, recipient: Recipient) -> bool:
-    """True when a field without a fallback is empty for this recipient."""
+def empty_fields(text: str, recipient: Recipient) -> tuple[bool, bool]:
+    """(a field the text uses is empty for this recipient, one of those has no fallback)."""
+    empty = gap = False
     for match in FIELD_RE.finditer(text):
-        if match.group(2) is None and not (getattr(recipient, match.group(1)) or "").strip():
-            return True
-    return False
+        if not (getattr(recipient, match.group(1)) or "").strip():
+            empty = True
+            gap = gap or match.group(2) is None
+    return empty, gap
 
 
 @dataclass(frozen=True)
 class MergeSummary:
     previews: list[tuple[Recipient, str]]
-    empty_fields: int
+    empty_fields: int  # recipients with an empty field that the text uses
+    gaps: int  # ...of whom a field has no fallback, so their text has a hole
     worst_segments: int
     worst_text: str
 
 
 def summarise(text: str, recipients: list[Recipient], previews: int = 3) -> MergeSummary:
     """A few rendered previews, how many lack a field, and the worst-case segment count."""
-    worst, worst_text, empty = 0, render(text, Recipient("")), 0
+    worst, worst_text, empty, gaps = 0, render(text, Recipient("")), 0, 0
     for recipient in recipients:
         rendered = render(text, recipient)
         segments = count_segments(rendered).segments
         if segments > worst:
             worst, worst_text = segments, rendered
-        if lacks_fields(text, recipient):
-            empty += 1
+        lacks, gap = empty_fields(text, recipient)
+        empty += lacks
+        gaps += gap
     shown = [(r, render(text, r)) for r in recipients[:previews]]
     if not recipients:
         worst = count_segments(worst_text).segments
-    return MergeSummary(shown, empty, worst, worst_text)
+    return MergeSummary(shown, empty, gaps, worst, worst_text)
