@@ -6,6 +6,8 @@ Rules that move a message (see app/models/outbox.py for the states):
   two requests, tabs or task runs can never both call the gateway for one row;
 - the gateway answered with a report → `accepted` (or `failed` if the report says failed);
   it refused (validation, balance, coverage, auth, rate limit) → `failed`;
+- `Too Many Attempts.` → back to `queued` (an inline send becomes a job that waits out the
+  gateway's window);
 - the call provably never reached the gateway (`definitely_not_received`) → tried again
   (inline: up to 3 attempts; in a job: released to the queue with a delay, up to
   JOBS_MAX_ATTEMPTS) and then `failed`;
@@ -300,6 +302,11 @@ def send_inline(request: SendRequest, client: GoToneClient | None = None) -> Non
         client = client or client_for(db.session.get(Workspace, request.workspace_id))
         for attempt in range(INLINE_ATTEMPTS):
             outcome = _call(client, request, claimed)
+            if outcome.startswith("rate:"):
+                # `Too Many Attempts.`: nothing was processed and the rows are queued again;
+                # a job sends them once the gateway's window has passed (it keeps the pace).
+                start_job(request)
+                return
             if outcome != "retry":
                 break
             if attempt + 1 < INLINE_ATTEMPTS:

@@ -75,7 +75,7 @@ HITS = {
 
 
 @pytest.mark.parametrize("hit", list(HITS))
-def test_repeated_send_sends_one_message(browser, portal, sim, hit):
+def test_repeated_send_sends_one_message(browser, portal, sim, hit, figures):
     problems: list[str] = []
     page = _page(browser, problems)
     _review(page, portal)
@@ -92,6 +92,7 @@ def test_repeated_send_sends_one_message(browser, portal, sim, hit):
     rows = page.locator("#send-status tbody tr")
     assert rows.count() == 1 and "Accepted" in rows.inner_text()
     assert problems == []
+    figures("T2", f"{hit} on Send in Chromium, gateway slowed to 1 s: {len(sends)} message")
 
 
 def test_double_click_without_javascript_sends_one_message(browser, portal, sim):

@@ -11,7 +11,7 @@ from app.services import outbox
 from tests.services.test_outbox import NUMBERS, draft
 
 
-def test_twenty_concurrent_submits_send_once(app, workspace, owner, sim, token):
+def test_twenty_concurrent_submits_send_once(app, workspace, owner, sim, token, figures):
     sim.control.configure(latency_ms=300)
     workspace_id, owner_id = workspace.id, owner.id
     barrier = threading.Barrier(20)
@@ -46,3 +46,6 @@ def test_twenty_concurrent_submits_send_once(app, workspace, owner, sim, token):
     assert len(sim.control.sends(token)) == 3
     request = db.session.query(SendRequest).one()
     assert {m.state for m in request.messages} == {ACCEPTED}
+    figures("T1", f"20 concurrent submits of one key: 1 claimed, {outcomes.count(True)} replays, "
+                  f"{outcomes.count('409')} told to wait; {len(sim.control.sends(token))} "
+                  "gateway sends for 3 recipients")  # fmt: skip
