@@ -65,6 +65,11 @@ def test_ambiguous_failures_end_unknown_and_are_never_resent(
                       f"{len(_T3)} unknown, 0 automatic resends")  # fmt: skip
 
 
+class _Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
 class _LateForwarder:
     """A TCP port that refuses connections until `open()`, then forwards to the simulator."""
 
@@ -73,7 +78,7 @@ class _LateForwarder:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.target_port = target_port
-        self.server: socketserver.ThreadingTCPServer | None = None
+        self.server: _Server | None = None
 
     def open(self) -> None:
         target = self.target_port
@@ -96,8 +101,7 @@ class _LateForwarder:
                 pump(self.request, upstream)
                 back.join(5)
 
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Pipe)
+        self.server = _Server(("127.0.0.1", self.port), Pipe)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
