@@ -35,8 +35,9 @@ def _matching_counter(secret: str, code: str, last: int | None) -> int | None:
     totp = pyotp.TOTP(secret)
     code = code.strip().replace(" ", "")
     now = totp.timecode(datetime.now())
+    typed = code.encode()  # compare_digest refuses str with non-ASCII characters (a 500)
     for counter in (now - 1, now, now + 1):
-        if secrets.compare_digest(totp.generate_otp(counter), code):
+        if secrets.compare_digest(totp.generate_otp(counter).encode(), typed):
             # Each time step is accepted once: a code seen on the wire cannot be replayed.
             return counter if last is None or counter > last else None
     return None
