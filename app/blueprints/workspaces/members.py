@@ -27,6 +27,11 @@ def _ctx() -> dict:
     }
 
 
+def _refused(form) -> None:
+    """A role that is not one of the choices (a forged post): say so, never answer silently."""
+    flash(" ".join(str(e) for e in form.role.errors) or _("Choose one of the roles."), "error")
+
+
 def _target(user_id: int):
     target = workspaces.get_member(g.workspace, user_id)
     if target is None:
@@ -51,6 +56,8 @@ def change_role(workspace_id, user_id):
             flash(_("Role changed."), "success")
         except RuleError as exc:
             flash(str(exc), "error")
+    else:
+        _refused(form)
     return after_change("workspaces.members", TEMPLATE, "members_table", _ctx)
 
 
@@ -79,6 +86,8 @@ def create_invitation(workspace_id):
             flash(link, "invite_link")
         except RuleError as exc:
             flash(str(exc), "error")
+    else:
+        _refused(form)
     return after_change("workspaces.members", TEMPLATE, "invitations_panel", _ctx)
 
 

@@ -1,0 +1,7 @@
+"""Chinese (Simplified) texts for messages added by the form fuzzing fixes (issue 7, T21)."""
+# ruff: noqa: E501  (one message per line reads better than wrapped pairs)
+
+ZH = {
+    "Choose one of the roles.": "请选择其中一个角色。",
+    "Paste the API token exactly as GoTone shows it.": "请按 GoTone 显示的原样粘贴 API 令牌。",
+}
