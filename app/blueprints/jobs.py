@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..forms import EmptyForm
 from ..forms.jobs import NO_COLUMN, ColumnsForm, ExportForm, ImportForm, PaceForm
-from ..gotone.errors import GoToneError
+from ..gotone.errors import GoToneError, InvalidRequestError
 from ..jobs import init_jobs, run_worker, wake
 from ..models import Job
 from ..models import jobs as states
@@ -59,7 +59,9 @@ def _groups() -> tuple[list, str | None]:
 @workspace_required("workspace.view")
 def index(workspace_id):
     result = jobs.list_jobs(g.workspace, request.args.get("page", 1, type=int))
-    groups, groups_error = _groups() if _can_edit() else ([], None)
+    # The group picker is not part of the table fragment (paging): no gateway call for it.
+    wanted = _can_edit() and not is_fragment_request()
+    groups, groups_error = _groups() if wanted else ([], None)
     pace_form = PaceForm(formdata=None, calls=jobs.pace_of(g.workspace.id))
     return render_page("jobs/index.html", "jobs_table", result=result, groups=groups,
                        groups_error=groups_error, pace_form=pace_form,
@@ -233,7 +235,10 @@ def _csv_response(body, filename: str) -> Response:
 # -- new imports and exports -------------------------------------------------------------------
 def _group_name(group_uid: str) -> str:
     """The group's name (one gateway call). GoToneError: 404 for an unknown group, or 5xx."""
-    return client_for(g.workspace).get_group(group_uid).name
+    try:
+        return client_for(g.workspace).get_group(group_uid).name
+    except InvalidRequestError:
+        abort(404)  # not even a uid (typed or forged): no group has it; not a gateway fault
 
 
 @bp.route("/w/<int:workspace_id>/jobs/import", methods=["GET", "POST"])
