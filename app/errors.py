@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from flask import Flask, g, render_template
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db
+from .extensions import db, limiter
 from .gotone.errors import AuthError, GoToneError, NotFoundError, PermissionDeniedError
 from .rendering import is_fragment_request
 
@@ -77,7 +80,18 @@ def handle_http(error: HTTPException):
     headers = {}
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
+    if code == 429 and (wait := _retry_after(error)) is not None:
+        headers["Retry-After"] = str(wait)
     return body, status, headers
+
+
+def _retry_after(error: HTTPException) -> int | None:
+    """Seconds to wait: the login throttle's own figure, or the route limit's window."""
+    if isinstance(error, RateLimitExceeded):
+        current = limiter.current_limit
+        return max(1, math.ceil(current.reset_at - time.time())) if current else None
+    wait = getattr(error, "retry_after", None)
+    return int(wait) if isinstance(wait, int | float) else None
 
 
 def handle_gateway(error: GoToneError):

@@ -57,8 +57,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email, ip = form.email.data, request.remote_addr
-        if throttle.is_blocked(email, ip):
-            abort(429)
+        if (wait := throttle.retry_after(email, ip)) is not None:
+            abort(429, retry_after=wait)
         user = accounts.authenticate(email, form.password.data)
         if user is None:
             throttle.record_failure(email, ip)
@@ -89,8 +89,8 @@ def two_factor():
         return redirect(url_for("auth.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
-        if throttle.is_blocked(user.email, request.remote_addr):
-            abort(429)
+        if (wait := throttle.retry_after(user.email, request.remote_addr)) is not None:
+            abort(429, retry_after=wait)
         if totp.verify(user, form.code.data):
             throttle.clear_account(user.email)
             log_in(user)

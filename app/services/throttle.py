@@ -6,6 +6,9 @@ successful logins. Limits expire on their own: a soft lock, not an account locko
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import current_app
 from limits import parse
 
@@ -17,13 +20,17 @@ def _limits():
     return parse(cfg["LOGIN_ACCOUNT_LIMIT"]), parse(cfg["LOGIN_IP_LIMIT"])
 
 
-def is_blocked(email: str, ip: str | None) -> bool:
-    """Tell whether another login attempt for this account or from this IP must wait."""
+def retry_after(email: str, ip: str | None) -> int | None:
+    """Seconds until another login attempt for this account and from this IP may be made;
+    None when it may be made now."""
     account, per_ip = _limits()
-    strategy = limiter.limiter
-    return not strategy.test(account, "login-account", email.lower()) or not strategy.test(
-        per_ip, "login-ip", ip or "-"
-    )
+    strategy, waits = limiter.limiter, []
+    for limit, keys in ((account, ("login-account", email.lower())),
+                        (per_ip, ("login-ip", ip or "-"))):  # fmt: skip
+        if not strategy.test(limit, *keys):
+            reset_at = strategy.get_window_stats(limit, *keys).reset_time
+            waits.append(max(1, math.ceil(reset_at - time.time())))
+    return max(waits) if waits else None
 
 
 def record_failure(email: str, ip: str | None) -> None:
