@@ -46,6 +46,17 @@ class ComposeForm(FlaskForm):
     send_on = DateField(_l("Send on (workspace time)"), validators=[Optional()])
     send_at = TimeField(_l("At"), validators=[Optional()])
 
+    # The fields of the other types are hidden and ignored (compose._draft): what a stale or
+    # forged post leaves in them must not refuse the form with an error nobody can see.
+    TYPE_FIELDS = {"language": "voice", "gender": "voice", "media_url": "mms"}
+
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        for name, kind in self.TYPE_FIELDS.items():
+            if self.type.data != kind:
+                self[name].errors = []
+        return not self.errors
+
     def validate_text(self, field):
         if not (field.data or "").strip():
             raise ValidationError(_l("Enter a message."))
