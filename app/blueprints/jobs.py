@@ -204,7 +204,8 @@ def download(workspace_id, job_id):
         return _not_available(job)
 
     def stream():
-        with open(path, encoding="utf-8") as fh:
+        # newline="": a CR inside a quoted cell (a name from the gateway) stays a CR.
+        with open(path, encoding="utf-8", newline="") as fh:
             while chunk := fh.read(64 * 1024):
                 yield chunk
 
