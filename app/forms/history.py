@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SearchField, SelectField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..models.outbox import MESSAGE_STATES, MMS, PLAIN, VOICE
 from ..services.history import DELIVERED, Filters
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 def state_labels() -> dict[str, str]:
@@ -61,11 +65,20 @@ class HistoryFilterForm(FlaskForm):
         ]
         self.type.choices = [("", _l("Any type"))] + list(type_labels().items())
 
+    def validate_date_from(self, field):
+        # Days far out overflow the conversion to UTC (a 500), and no message is that old.
+        if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
+            raise ValidationError(_l("Enter a date between 2000 and 2999."))
+
+    validate_date_to = validate_date_from
+
     def filters(self) -> Filters:
         """The valid filters; a field that failed validation counts as empty."""
 
         def ok(field):
-            return field.data if not field.errors and field.data not in (None, "") else None
+            data = field.data
+            blank = data is None or (isinstance(data, str) and not data.strip())
+            return None if field.errors or blank else data  # Optional() lets blanks through
 
         member = ok(self.member)
         return Filters(

@@ -214,7 +214,7 @@ class Fuzzer:
 
     def get(self, url: str, sub: Submission):
         self.stats.examples += 1
-        return self._send("GET", url, sub, query_string=urlencode(sub.pairs).encode("ascii"))
+        return self._send("GET", url, sub, query_string=urlencode(sub.pairs))
 
     def _pop_flashes(self) -> list[tuple[str, str]]:
         with self.client.session_transaction() as session:
