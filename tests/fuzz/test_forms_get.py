@@ -4,6 +4,7 @@ query arguments of the other pages (?page=, ?group=, ?type=, ?template=, ?next=)
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given
@@ -86,6 +87,20 @@ def test_history_export(client, workspace):
         if fuzzer.judge(response, sub) == ACCEPTED:
             assert response.mimetype == "text/csv"
             response.get_data()  # the streamed body too
+
+    run()
+
+
+def test_refresh_statuses(client, workspace):
+    """The refresh button posts the history filters of the page it is on, in its URL."""
+    fuzzer = Fuzzer(client, "messages.refresh_statuses")
+    owner = workspace.memberships[0].user
+
+    @FUZZ
+    @given(submissions(history_fields(owner.id)))
+    def run(sub):
+        url = f"/w/{workspace.id}/messages/history/refresh?{urlencode(sub.pairs)}"
+        fuzzer.judge(fuzzer.post(url, Submission([], sub.htmx)), sub)
 
     run()
 
