@@ -66,6 +66,11 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "SIGNUP_ENABLED": _bool(env.get("PORTAL_SIGNUP_ENABLED"), True),
         "GOTONE_DEFAULT_URL": env.get("PORTAL_GOTONE_DEFAULT_URL", DEFAULT_GOTONE_URL),
         "GOTONE_TIMEOUT": float(env.get("PORTAL_GOTONE_TIMEOUT", "10")),
+        # Circuit breaker per workspace gateway (services/breaker.py): open after this many
+        # consecutive unanswered calls (refused, reset, timed out), probe again after the
+        # cool-down in seconds.
+        "GOTONE_BREAKER_FAILURES": int(env.get("PORTAL_GOTONE_BREAKER_FAILURES", "5")),
+        "GOTONE_BREAKER_COOLDOWN": float(env.get("PORTAL_GOTONE_BREAKER_COOLDOWN", "30")),
         # Comma-separated URL prefixes a workspace's gateway URL must start with (SSRF guard).
         "GOTONE_ALLOWED_URLS": [
             p.strip() for p in env.get("PORTAL_GOTONE_ALLOWED_URLS", "").split(",") if p.strip()

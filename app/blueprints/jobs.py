@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..errors import ServiceUnavailableError
 from ..forms import EmptyForm
 from ..forms.jobs import NO_COLUMN, ColumnsForm, ExportForm, ImportForm, PaceForm
 from ..gotone.errors import GoToneError, InvalidRequestError
@@ -51,7 +52,8 @@ def _groups() -> tuple[list, str | None]:
             if len(groups) >= MAX_GROUPS_LISTED:
                 break
         return groups, None
-    except GoToneError as error:
+    except (GoToneError, ServiceUnavailableError) as error:
+        # No token, or no key to read it: the job list is local and still shown.
         return [], str(error)
 
 

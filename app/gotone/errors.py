@@ -91,6 +91,16 @@ class RateLimitedError(GoToneError):
         self.retry_after = retry_after
 
 
+class CircuitOpenError(RateLimitedError):
+    """The portal itself holds calls back: this gateway stopped answering (a circuit breaker
+    is open), so no request was made. Like a rate limit, wait `retry_after` seconds; callers
+    that back off on RateLimitedError (jobs, the outbox) need nothing else. Nothing was sent.
+    """
+
+    def __init__(self, message: str, *, retry_after: float = 30.0) -> None:
+        super().__init__(message, retry_after=retry_after, definitely_not_received=True)
+
+
 class ApiError(GoToneError):
     """Any other error answer from the gateway (e.g. a server-side PHP error text)."""
 

@@ -14,6 +14,7 @@ from ..gotone import GoToneClient
 from ..models import GoToneSettings, User, Workspace
 from ..models.types import utcnow
 from . import account_cache, audit, keys
+from .breaker import GuardedClient, breaker_for
 
 EDITABLE = ("base_url", "family", "timezone", "default_country", "balance_warning_below")
 
@@ -77,6 +78,7 @@ def client_for(workspace: Workspace) -> GoToneClient:
     """Return a client for this workspace's gateway with its decrypted token.
 
     Raises ServiceUnavailableError (503) when no token is set or it cannot be decrypted.
+    Its calls raise CircuitOpenError at once while the gateway is known to be down.
     """
     keys.keyring()  # a server without keys says so first: no token could be set anyway
     settings = get_settings(workspace)
@@ -86,8 +88,10 @@ def client_for(workspace: Workspace) -> GoToneClient:
               "workspace settings."), settings_link=True,
         )  # fmt: skip
     token = keys.decrypt(settings.token_enc, workspace.id)
-    return GoToneClient(settings.base_url, token, timeout=current_app.config["GOTONE_TIMEOUT"],
-                        family=settings.family)  # fmt: skip
+    # Every call passes the workspace's circuit breaker: a dead gateway fails fast.
+    return GuardedClient(settings.base_url, token, timeout=current_app.config["GOTONE_TIMEOUT"],
+                         family=settings.family,
+                         breaker=breaker_for(workspace.id, settings.base_url))  # fmt: skip
 
 
 @dataclass(frozen=True)
