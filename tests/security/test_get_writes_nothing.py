@@ -61,19 +61,20 @@ def test_get_routes_write_nothing(app, sim, figures):
     sessions = db.session.scalar(db.select(db.func.count()).select_from(UserSession))
 
     problems, requests, audited = [], 0, 0
+    before = snapshot(frozenset({"user_sessions"}))
     for endpoint, rule in GETS:
         url = _url(rule, ids)
         if endpoint == "jobs.new_import":
             url += f"?group={ids['group_uid']}"
         for headers in ({}, dict(HX)):
-            before = snapshot(frozenset({"user_sessions"}))
             response = client.get(url, headers=headers)
             requests += 1
             assert response.status_code < 500, (url, response.status_code)
             after = snapshot(frozenset({"user_sessions"}))
-            if fingerprint(before) == fingerprint(after):
+            unchanged = fingerprint(before) == fingerprint(after)
+            diff, before = changes(before, after), after
+            if unchanged:
                 continue
-            diff = changes(before, after)
             if endpoint in AUDITED_READS and set(diff) == {"audit_events"}:
                 count = len(diff["audit_events"]["new"])
                 latest = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(count)
