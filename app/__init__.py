@@ -10,8 +10,17 @@ from flask_babel import get_locale
 from flask_login import current_user
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import LOCALES, ROOT, check_required, load_config
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` up to the database's integer: a longer id is a 404, not an overflow (500)."""
+
+    def __init__(self, map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -27,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=config["INSTANCE_PATH"],
     )
     app.config.update(config)
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
