@@ -162,6 +162,7 @@ class FormStats:
     rejected_visible: int = 0
     accepted: int = 0
     statuses: Counter = field(default_factory=Counter)
+    form: bool = True  # False: a fixed list of checks, not EXAMPLES fuzzed submissions
 
 
 STATS: dict[str, FormStats] = {}
@@ -170,10 +171,10 @@ STATS: dict[str, FormStats] = {}
 class Fuzzer:
     """Posts submissions for one form and judges each answer (see the module docstring)."""
 
-    def __init__(self, client, name: str):
+    def __init__(self, client, name: str, *, form: bool = True):
         self.client = client
         self.name = name
-        self.stats = STATS.setdefault(name, FormStats())
+        self.stats = STATS.setdefault(name, FormStats(form=form))
         self.token = client.csrf_token()
 
     def new_token(self) -> None:
@@ -247,13 +248,15 @@ class Fuzzer:
 def figures_line() -> str | None:
     if not STATS:
         return None
-    forms = len(STATS)
+    forms = sum(s.form for s in STATS.values())
+    others = sum(s.examples for s in STATS.values() if not s.form)
     examples = sum(s.examples for s in STATS.values())
     requests = sum(s.requests for s in STATS.values())
     errors = sum(s.server_errors for s in STATS.values())
     rejected = sum(s.rejected for s in STATS.values())
     visible = sum(s.rejected_visible for s in STATS.values())
     accepted = sum(s.accepted for s in STATS.values())
-    return (f"{forms} forms × {EXAMPLES} examples = {requests} requests ({examples} submissions, "
-            f"page and htmx), {errors} × 500, rejected {rejected} with a visible message "
-            f"{visible}/{rejected}, accepted {accepted} with valid stored/sent data")  # fmt: skip
+    return (f"{forms} forms × {EXAMPLES} examples (+ {others} fixed checks) = {requests} requests "
+            f"({examples} submissions, page and htmx), {errors} × 500, rejected {rejected} with a "
+            f"visible message {visible}/{rejected}, accepted {accepted} with valid stored/sent "
+            "data")  # fmt: skip

@@ -24,6 +24,9 @@ from tests.fuzz.harness import (
     submissions,
 )
 
+# 500 examples of one form can outlast the suite's 120 s per test on a loaded CI machine.
+pytestmark = pytest.mark.timeout(600)
+
 KNOWN = "known@example.com"
 passwords = sample(PASSWORD, "wrong password", "", "x" * 8, "x" * 128, "x" * 129, KNOWN)
 new_passwords = st.text(min_size=6, max_size=20) | sample("new password 123", "x" * 128, KNOWN)

@@ -3,6 +3,7 @@ query arguments of the other pages (?page=, ?group=, ?type=, ?template=, ?next=)
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -24,6 +25,9 @@ from tests.fuzz.harness import (
     sample,
     submissions,
 )
+
+# 500 examples of one form can outlast the suite's 120 s per test on a loaded CI machine.
+pytestmark = pytest.mark.timeout(600)
 
 pages = sample("1", "2", "0", "-1", "99999", "100001", "9" * 30, "1e3", "") | hostile
 
@@ -151,3 +155,23 @@ def test_query_arguments_of_other_pages(client, workspace):
         fuzzer.judge(fuzzer.get(path, sub), Submission(sub.pairs + [("(path)", path)], sub.htmx))
 
     run()
+
+
+def test_ids_beyond_the_database_integer_are_not_found(client, workspace):
+    """Every route's integer ids, one at a time, past what the database holds: not found."""
+    from tests.web.test_access import ROUTES, _url
+
+    fuzzer = Fuzzer(client, "ids in URLs beyond the database integer", form=False)
+    huge = "9" * 20
+    for endpoint, rule, method in ROUTES:
+        names = re.findall(r"<int:(\w+)>", rule)
+        for name in names:
+            args = {n: workspace.id if n == "workspace_id" else 1 for n in names}
+            args.update({name: huge, "group_uid": "0123456789abc", "contact_uid": "0123456789abd",
+                         "secret": "x", "filename": "x"})  # fmt: skip
+            url, empty = _url(rule, args), Submission([], htmx=False)
+            sub = Submission([("(url)", url)], htmx=False)
+            send = fuzzer.post if method == "POST" else fuzzer.get
+            response = send(url, empty)
+            assert response.status_code in (404, 405), (endpoint, sub)  # 405: GET exists
+            fuzzer.judge(response, sub)

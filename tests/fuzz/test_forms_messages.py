@@ -28,6 +28,9 @@ from tests.fuzz.harness import (
     submissions,
 )
 
+# 500 examples of one form can outlast the suite's 120 s per test on a loaded CI machine.
+pytestmark = pytest.mark.timeout(600)
+
 TOMORROW = (date.today() + timedelta(days=2)).isoformat()
 texts = st.text(max_size=40) | sample("Hello team", "Hello {first_name|there}", "x" * 1600,
                                       "x" * 1601, "{", "{last_name}", "😀" * 70)  # fmt: skip

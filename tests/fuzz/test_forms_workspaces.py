@@ -19,6 +19,9 @@ from app.services import gotone, invitations, jobs, keys, workspaces
 from tests.factories import add_member, login, make_user, make_workspace
 from tests.fuzz.harness import ACCEPTED, FUZZ, Fuzzer, field_values, sample, submissions
 
+# 500 examples of one form can outlast the suite's 120 s per test on a loaded CI machine.
+pytestmark = pytest.mark.timeout(600)
+
 names = st.text(max_size=30) | sample("Acme", "  Acme  ", "x" * 100, "x" * 101, " " * 100 + "x")
 ROLES = [r.value for r in ROLE_ORDER]
 TIMEZONES = sorted(available_timezones())
