@@ -14,10 +14,11 @@ import time
 import pytest
 
 from app.extensions import db as _db
-from app.gotone.errors import CircuitOpenError, RateLimitedError
-from app.jobs import wake
-from app.models import Job, JobItem
+from app.gotone.errors import CircuitOpenError, RateLimitedError, UnavailableError
+from app.jobs import drain, wake
+from app.models import Job, JobItem, SendRequest
 from app.models import jobs as states
+from app.models.outbox import ACCEPTED, DONE, QUEUED
 from app.services import gotone, imports, jobs
 from tests.conftest import HX, report_figure
 from tests.factories import login, make_workspace
@@ -49,6 +50,17 @@ def _timed(client, url, headers=None):
     started = time.monotonic()
     response = client.get(url, headers=headers or {})
     return response, time.monotonic() - started
+
+
+def _open_with_resets(app, sim, workspace) -> None:
+    """Open the workspace's breaker fast: refused-like resets instead of timeouts."""
+    sim.control.add_fault("reset_before", times=None, path="^/api/")
+    client = gotone.client_for(workspace)
+    for _ in range(app.config["GOTONE_BREAKER_FAILURES"]):
+        with pytest.raises(UnavailableError):
+            client.get_balance()
+    with pytest.raises(CircuitOpenError):
+        client.get_balance()
 
 
 def _api_calls(sim) -> int:
@@ -188,7 +200,7 @@ def test_an_open_breaker_fails_fast_with_a_typed_error_that_sent_nothing(
     sim.control.add_fault("reset_before", times=None, path="^/api/")
     client = gotone.client_for(sim_workspace)
     for _ in range(app.config["GOTONE_BREAKER_FAILURES"]):
-        with pytest.raises(Exception):  # noqa: B017 - the gateway's own UnavailableError
+        with pytest.raises(UnavailableError):  # the gateway's own error, not the breaker's
             client.send_sms("12025550100", "hi")
     calls = _api_calls(sim)
     with pytest.raises(CircuitOpenError) as caught:
@@ -210,11 +222,7 @@ def test_an_import_against_a_dead_gateway_backs_off_without_spending_attempts(
     jobs.run(job.id)  # the dry run
     _db.session.expire_all()
     jobs.start(_db.session.get(Job, job.id), owner)
-    sim.control.add_fault("reset_before", times=None, path="^/api/")
-    client = gotone.client_for(sim_workspace)
-    for _ in range(app.config["GOTONE_BREAKER_FAILURES"]):  # open the workspace's breaker
-        with pytest.raises(Exception):  # noqa: B017
-            client.get_balance()
+    _open_with_resets(app, sim, sim_workspace)
     calls = _api_calls(sim)
     delay = jobs.run(job.id)
     _db.session.expire_all()
@@ -232,3 +240,28 @@ def test_an_import_against_a_dead_gateway_backs_off_without_spending_attempts(
     _db.session.expire_all()
     job = _db.session.get(Job, job.id)
     assert job.state == states.DONE and job.created == 3
+
+
+def test_a_send_while_the_breaker_is_open_waits_queued_then_goes_out_once(
+    app, client, sim, owner, sim_workspace, gateway_token
+):
+    """An open breaker proves nothing was sent: the rows stay queued (a job), not failed."""
+    _open_with_resets(app, sim, sim_workspace)
+    data = {"send_key": "b" * 32, "type": "plain", "numbers": "+1 202 555 0160",
+            "text": "While the gateway was down"}  # fmt: skip
+    response = client.post(f"/w/{sim_workspace.id}/messages/send", data=data)
+    assert response.status_code == 303
+    request = _db.session.scalar(
+        _db.select(SendRequest).where(SendRequest.send_key == data["send_key"])
+    )
+    assert {m.state for m in request.messages} == {QUEUED} and request.job_id is not None
+    assert sim.control.sends(gateway_token) == []
+    sim.control.clear_faults()
+    time.sleep(COOLDOWN)
+    deadline = time.monotonic() + 20
+    while request.state != DONE and time.monotonic() < deadline:
+        drain(app)
+        _db.session.expire_all()
+        time.sleep(0.2)
+    assert {m.state for m in request.messages} == {ACCEPTED}
+    assert len(sim.control.sends(gateway_token)) == 1
