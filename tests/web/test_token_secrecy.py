@@ -81,12 +81,14 @@ def test_ciphertext_copied_to_another_workspace_does_not_decrypt(client, db):
     assert gotone.client_for(first)  # the original still works
 
 
-def test_missing_keys_app_starts_and_token_pages_answer_503_quickly(make_app, tmp_path):
+def test_missing_keys_app_starts_and_token_pages_answer_503_quickly(make_app, tmp_path, sim):
     app = make_app(ENCRYPTION_KEYS=None)
     client = app.test_client()
     with app.app_context():
         owner = make_user()
-        ws = make_workspace(owner, base_url="http://10.255.255.1/api/v3")
+        # A gateway that would hang: the 503 must come before any call to it.
+        sim.control.add_fault("hang", times=None, delay_ms=5000)
+        ws = make_workspace(owner, base_url=sim.api_url("v3"))
         login(client, owner)
         assert client.get(f"/w/{ws.id}/settings").status_code == 200
         for url, data in (
@@ -98,6 +100,7 @@ def test_missing_keys_app_starts_and_token_pages_answer_503_quickly(make_app, tm
             assert response.status_code == 503
             assert time.monotonic() - started < 1.0
             assert "encryption key is not configured" in response.get_data(as_text=True)
+        assert sim.control.requests() == []
         assert db_has_no_token(ws)
         health = client.get("/healthz").get_json()
         assert health["encryption_keys"].startswith("error: PORTAL_ENCRYPTION_KEYS")
@@ -122,9 +125,10 @@ def test_malformed_keys_are_a_503_too(make_app):
         assert db_has_no_token(ws)
 
 
-def test_wrong_key_names_the_missing_key_id(client, app):
+def test_wrong_key_names_the_missing_key_id(client, app, sim):
     owner = make_user()
-    ws = make_workspace(owner, base_url="http://10.255.255.1/api/v3", token=TOKEN)
+    sim.control.add_fault("hang", times=None, delay_ms=5000)  # never reached: see below
+    ws = make_workspace(owner, base_url=sim.api_url("v3"), token=TOKEN)
     kid = app.extensions["portal_keyring"].primary_kid
     # As after a restart with another PORTAL_ENCRYPTION_KEYS value.
     app.extensions["portal_keyring"] = Keyring.from_config(generate_key())
@@ -134,4 +138,5 @@ def test_wrong_key_names_the_missing_key_id(client, app):
     assert time.monotonic() - started < 1.0
     assert response.status_code == 503
     assert f"key &#39;{kid}&#39;" in response.get_data(as_text=True)
+    assert sim.control.requests() == []
     assert client.get(f"/w/{ws.id}/settings").status_code == 200
