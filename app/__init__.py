@@ -76,8 +76,10 @@ def configure_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from .rendering import is_poll_request
+
         uid, _, token = user_id.partition(":")
-        return sessions.load(uid, token)
+        return sessions.load(uid, token, touch=not is_poll_request())
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, get_flashed_messages, make_response, redirect, render_template
+from flask import (
+    Response,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from jinja2_fragments.flask import render_block
 
 from .extensions import htmx
@@ -13,6 +20,12 @@ from .extensions import htmx
 def is_fragment_request() -> bool:
     """Tell whether to answer with a fragment: htmx, not boosted, not a history restore."""
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def is_poll_request() -> bool:
+    """A request made by an htmx timer (hx-trigger="every ..."), which marks its URL with
+    ?poll=1: it is not user activity, so it must not keep an idle session alive."""
+    return bool(htmx) and request.args.get("poll") == "1"
 
 
 def render_page(template: str, block: str | None = None, status: int = 200, **ctx: Any) -> Response:

@@ -29,8 +29,11 @@ def create(user: User, ip: str | None, user_agent: str | None) -> str:
     return token
 
 
-def load(user_id: str, token: str) -> User | None:
-    """Return the user of a live session, or None (unknown, ended, idle or too old)."""
+def load(user_id: str, token: str, *, touch: bool = True) -> User | None:
+    """Return the user of a live session, or None (unknown, ended, idle or too old).
+
+    touch=False (a page's timer polling, not the user) leaves the idle clock running.
+    """
     if not user_id.isdigit() or not token:
         return None
     row = db.session.scalar(
@@ -47,7 +50,7 @@ def load(user_id: str, token: str) -> User | None:
         db.session.delete(row)
         db.session.commit()
         return None
-    if now - row.last_seen_at > _TOUCH_EVERY:
+    if touch and now - row.last_seen_at > _TOUCH_EVERY:
         row.last_seen_at = now
         db.session.commit()
     user = row.user

@@ -20,6 +20,7 @@ import pytest
 from app.extensions import db
 from app.models import User, UserSession
 from app.models.types import utcnow
+from app.permissions import Role
 from app.services import two_factor
 from tests.conftest import HX
 from tests.factories import PASSWORD, login, make_user
@@ -332,6 +333,40 @@ def test_idle_and_absolute_timeouts(make_app, figures):
     figures("T18", "idle 300 s / absolute 3600 s (config): active at 250 s idle, out at 310 s "
                    "idle and at 3610 s age; copied cookie dead after logout; other sessions "
                    "ended by password change and 2FA disable; new session id at every login")
+
+
+def test_polling_does_not_keep_an_idle_session_alive(make_app, sim):
+    app = make_app(SESSION_IDLE_SECONDS=300)
+    with app.app_context():
+        from app.models import Job
+        from tests.security.test_isolation import _workspace
+
+        token = "75|polling-token-Hh4R"
+        sim.control.create_account(token=token, balance=10)
+        ws, users, ids = _workspace(sim, token, "Polled", "polled.example", "G",
+                                    {"phone": "12025550180", "first_name": "P"}, "P", "P")
+        db.session.get(Job, ids["job_id"]).state = "running"
+        db.session.commit()
+        user = users[Role.OWNER]
+        client = app.test_client()
+        login(client, user)
+        page = client.get(f"/w/{ws.id}/jobs/{ids['job_id']}").get_data(as_text=True)
+        poll = re.search(r'id="job-status"[^>]*hx-get="([^"]+)" hx-trigger="every', page)
+        assert poll, "the running job's status polls"
+        poll_url = poll.group(1).replace("&amp;", "&")
+        _age(user, idle=250)
+        assert client.get(poll_url, headers=HX).status_code == 200
+        row = db.session.scalar(db.select(UserSession).where(UserSession.user_id == user.id))
+        assert (utcnow() - row.last_seen_at).total_seconds() > 240, "a poll is not activity"
+        _age(user, idle=310)
+        expired = client.get(poll_url, headers=HX)
+        assert expired.status_code == 401 and "/auth/login" in expired.headers["HX-Redirect"]
+        # A click (the same URL without the timer's mark) is activity.
+        login(client, user)
+        _age(user, idle=250)
+        assert client.get(poll_url.split("?")[0], headers=HX).status_code == 200
+        row = db.session.scalar(db.select(UserSession).where(UserSession.user_id == user.id))
+        assert (utcnow() - row.last_seen_at).total_seconds() < 60
 
 
 def test_cookie_flags(make_app):
