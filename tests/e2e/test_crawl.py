@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.jobs import start_background
+from app.jobs import start_background, wake
 from app.models import Job
 from app.permissions import Role, can
 from app.services import exports, outbox, templates
@@ -99,8 +99,6 @@ def portal(make_app, sim):
         _send(workspace, owner, "outcome unknown", [people[0]])
         templates.save(workspace, owner, "Crawl template", "Hello {first_name|there}")
         job = exports.create_export(workspace, owner, big["uid"], "Crawl members")
-        from app.jobs import wake
-
         wake(job.id)
         deadline = time.monotonic() + 30
         while db.session.get(Job, job.id).state != "done":
@@ -274,6 +272,7 @@ def _crawl(browser, portal, role, email) -> tuple[Crawl, set[str]]:
     assert crawl.server_errors == [], crawl.server_errors
     assert crawl.bad_headers == [], crawl.bad_headers[:5]
     assert expected - crawl.endpoints == set(), f"{role}: never reached"
+    assert crawl.pages + len(crawl.clicked) >= len(expected)  # pages and htmx fragments opened
     assert not any(name in storage for name in NAMES) and not any(p in storage for p in PHONES)
     return crawl, expected
 
