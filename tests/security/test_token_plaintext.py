@@ -105,9 +105,13 @@ def test_tokens_are_nowhere_after_a_full_exercise(app, client, sim, caplog, tmp_
           f"{w}/messages/gateway-history", f"{w}/jobs", f"{w}/audit")  # fmt: skip
     # Replace it (htmx), then use the http family: its URLs carry api_token in the query.
     answers.append(client.post(f"{w}/settings/token", data={"token": second}, headers=HX))
+    sealed = db.session.get(GoToneSettings, ws.id).token_enc
     answers.append(client.post(f"{w}/settings", data={
         "base_url": sim.api_url("http"), "family": "http", "timezone": "UTC",
         "default_country": "US", "balance_warning_below": ""}))  # fmt: skip
+    db.session.expire_all()
+    assert db.session.get(GoToneSettings, ws.id).token_enc == sealed, "an unrelated edit kept it"
+    assert re.match(r"^v1:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$", sealed)
     answers.append(client.post(f"{w}/settings/test", headers=HX))
     assert "Connected." in answers[-1].get_data(as_text=True), answers[-1].get_data(True)[:500]
     visit(f"{w}/dashboard/account", f"{w}/settings")
@@ -119,6 +123,10 @@ def test_tokens_are_nowhere_after_a_full_exercise(app, client, sim, caplog, tmp_
     answers.append(client.post(f"{w}/settings/token/clear", data={}))
     visit(f"{w}/settings", f"{w}/audit")
 
+    # The write-only field: every token <input> served is empty; only the last four show.
+    fields = [field for response in answers for field in re.findall(
+        r'<input[^>]*name="token"[^>]*>', response.get_data(as_text=True))]  # fmt: skip
+    assert fields and all('value=""' in f or "value=" not in f for f in fields), fields[:3]
     stored_rows = snapshot()
     audit_rows = db.session.scalars(db.select(AuditEvent)).all()
     actions = [event.action for event in audit_rows]
