@@ -63,12 +63,14 @@ def setup_two_factor():
     form = EnableTwoFactorForm()
     codes = None
     if form.validate_on_submit():
-        codes = two_factor.enable(current_user, secret, form.code.data)
+        codes = two_factor.enable(current_user, secret, form.code.data,
+                                  keep_session=current_user.session_token)  # fmt: skip
         if codes is None:
             form.code.errors.append(_("This code is not valid. Check the time on your device."))
         else:
             session.pop("totp_setup", None)
-            flash(_("Two-factor authentication is on."), "success")
+            flash(_("Two-factor authentication is on. Your other sessions have been ended."),
+                  "success")  # fmt: skip
     status = 422 if form.is_submitted() and codes is None else 200
     uri = two_factor.provisioning_uri(secret, current_user.email)
     return render_page("account/two_factor.html", "two_factor_setup", status, form=form,

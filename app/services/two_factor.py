@@ -43,8 +43,13 @@ def _matching_counter(secret: str, code: str, last: int | None) -> int | None:
     return None
 
 
-def enable(user: User, secret: str, code: str) -> list[str] | None:
-    """Turn 2FA on when `code` matches `secret`; return the recovery codes (commits)."""
+def enable(user: User, secret: str, code: str, *,
+           keep_session: str | None = None) -> list[str] | None:  # fmt: skip
+    """Turn 2FA on when `code` matches `secret`; return the recovery codes (commits).
+
+    With keep_session (the caller's own session), the user's other sessions end: one opened
+    before the new factor, perhaps by whoever made it necessary, must not outlive it.
+    """
     counter = _matching_counter(secret, code, None)
     if counter is None:
         return None
@@ -52,7 +57,8 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
     user.totp_secret_enc = keys.encrypt(secret, keys.user_scope(user.id))
     user.totp_last_counter = counter
     user.recovery_code_hashes = " ".join(_hash_code(c) for c in codes)
-    audit.record(user, None, "account.2fa_enabled", user.email)
+    ended = sessions.end_all(user, keep=keep_session) if keep_session else 0
+    audit.record(user, None, "account.2fa_enabled", user.email, sessions_ended=ended)
     db.session.commit()
     return codes
 
