@@ -40,6 +40,7 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
     portal_env = env.get("PORTAL_ENV", "production").strip().lower()
     production = portal_env not in ("development", "testing")
     redis_url = env.get("PORTAL_REDIS_URL") or None
+    secure_cookies = _bool(env.get("PORTAL_SECURE_COOKIES"), False)
     return {
         "PORTAL_ENV": portal_env,
         "INSTANCE_PATH": str(instance),
@@ -52,10 +53,12 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": False,
         "PROXY_COUNT": int(env.get("PORTAL_PROXY_COUNT", "0")),
         # Secure cookies are also switched on per request when it arrived over TLS.
-        "SESSION_COOKIE_SECURE": _bool(env.get("PORTAL_SECURE_COOKIES"), False),
+        "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_NAME": "portal_session",
+        # Served only over TLS: the __Host- prefix makes browsers refuse a cookie that a
+        # sibling subdomain or a plain-http page tries to set over it (ASVS 3.3.1).
+        "SESSION_COOKIE_NAME": "__Host-portal_session" if secure_cookies else "portal_session",
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
         "SESSION_IDLE_SECONDS": int(env.get("PORTAL_SESSION_IDLE_SECONDS", str(30 * 60))),
         "SESSION_ABSOLUTE_SECONDS": int(env.get("PORTAL_SESSION_ABSOLUTE_SECONDS", str(12 * 3600))),

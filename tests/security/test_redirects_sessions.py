@@ -228,7 +228,7 @@ def test_unknown_user_and_wrong_password_take_about_the_same_time(make_app):
 def _session_cookie(response) -> str | None:
     for header in response.headers.getlist("Set-Cookie"):
         cookie = SimpleCookie(header)
-        if "portal_session" in cookie:
+        if "portal_session" in cookie or "__Host-portal_session" in cookie:
             return header
     return None
 
@@ -370,17 +370,19 @@ def test_polling_does_not_keep_an_idle_session_alive(make_app, sim):
         assert (utcnow() - row.last_seen_at).total_seconds() < 60
 
 
-def test_cookie_flags(make_app):
+def test_cookie_flags(make_app, monkeypatch):
     plain = make_app()
-    secure = make_app(SESSION_COOKIE_SECURE=True)
-    for app, https, expect_secure in ((plain, False, False), (plain, True, True),
-                                      (secure, False, True)):  # fmt: skip
+    monkeypatch.setenv("PORTAL_SECURE_COOKIES", "1")
+    secure = make_app()
+    assert secure.config["SESSION_COOKIE_NAME"] == "__Host-portal_session"
+    for n, (app, https, expect_secure) in enumerate(((plain, False, False), (plain, True, True),
+                                                     (secure, True, True))):  # fmt: skip
         with app.app_context():
-            make_user(f"c{https}{expect_secure}@example.com")
+            make_user(f"c{n}@example.com")
             client = app.test_client()
             base = "https://localhost" if https else "http://localhost"
             response = client.post(base + "/auth/login", headers={"Referer": base + "/auth/login"},
-                                   data={"email": f"c{https}{expect_secure}@example.com",
+                                   data={"email": f"c{n}@example.com",
                                          "password": PASSWORD,
                                          "csrf_token": _csrf(client, base)})  # fmt: skip
             assert response.status_code == 303, response.get_data(as_text=True)[:300]
@@ -392,6 +394,9 @@ def test_cookie_flags(make_app):
             assert ("secure" in flags) is expect_secure, (https, header)
             assert "remember_token" not in str(response.headers)
             assert "expires" not in flags and "max-age" not in flags, "a browser-session cookie"
+            if header.startswith("__Host-"):  # the prefix's rules: Secure, Path=/, no Domain
+                assert "secure" in flags and "path=/" in header.lower()
+                assert "domain" not in flags
 
 
 def _csrf(client, base: str) -> str:
