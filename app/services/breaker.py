@@ -124,8 +124,9 @@ class GuardedClient(GoToneClient):
         earlier = _timed_out_in_this_request(self.breaker)
         if earlier is not None:
             raise RequestTimeoutError(
-                f"GoTone {action}: not asked, an earlier call of this page timed out "
-                f"({earlier})", definitely_not_received=True,
+                _("GoTone %(action)s: not asked, an earlier call of this page timed out "
+                  "(%(error)s)", action=action, error=str(earlier)),
+                definitely_not_received=True,
             )  # fmt: skip
         self.breaker.before_call()
         failed = False

@@ -232,7 +232,9 @@ EXEMPT = {
     # wide) and answers 200 "degraded" whatever comes back: reachability, not the API.
     ("health.healthz", "GET"),
 }
-STATS: dict[str, object] = {"requests": 0, "500s": 0, "fast": 0.0, "slow": 0.0, "routes": set()}
+STATS: dict[str, object] = {"500s": 0, "fast": 0.0, "slow": 0.0, "fast_routes": set(),
+                            "slow_routes": set(), "fast_requests": 0, "slow_requests": 0,
+                            "send_modes": 0, "send_calls": 0, "duplicates": 0}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -265,12 +267,12 @@ def world(tmp_path_factory, pg_schema):
 
 
 def _figures() -> str:
-    routes = STATS["routes"]
-    return (f"{len(routes)} gateway routes × {len(FAST)} fast faults (+ {len(SLOW)} slow on "
-            f"{sum(r.representative for r in ROUTES)} representatives) as fragment and page "
-            f"= {STATS['requests']} requests, "
-            f"{STATS['500s']} × 500, slowest fast fault {STATS['fast']:.2f} s, "
-            f"slowest hang/drip {STATS['slow']:.2f} s")  # fmt: skip
+    return (f"{len(STATS['fast_routes'])} gateway routes × {len(FAST)} fast faults as fragment "
+            f"and page = {STATS['fast_requests']} requests (slowest {STATS['fast']:.2f} s); "
+            f"hang and drip on {len(STATS['slow_routes'])} routes = {STATS['slow_requests']} "
+            f"requests (slowest {STATS['slow']:.2f} s); {STATS['500s']} × 500; a fault on the "
+            f"send call in {STATS['send_modes']} modes: {STATS['send_calls']} reached the "
+            f"gateway, {STATS['duplicates']} sent twice")  # fmt: skip
 
 
 @dataclass
@@ -298,7 +300,6 @@ def hit(world: World, route: Route, htmx: bool) -> Outcome:
     )
     if target and route.follow:
         shown = world.client.get(target).get_data(as_text=True)
-    STATS["requests"] += 1
     STATS["500s"] += response.status_code == 500
     return Outcome(response.status_code, seconds, body, shown)
 
@@ -328,16 +329,16 @@ def problems(route: Route, name: str, htmx: bool, outcome: Outcome, limit: float
 
 def run_fault(world: World, name: str, fault: dict, routes: list[Route], limit: float) -> list[str]:
     """Every route under one fault (set once), as a fragment and as a page."""
-    found = []
+    found, key = [], "slow" if name in SLOW else "fast"
     world.sim.control.add_fault(times=None, path="^/api/", **fault)
     try:
         for route in routes:
             for htmx in (True,) * (not route.page_only) + (False,) * (not route.htmx_only):
                 outcome = hit(world, route, htmx)
-                key = "slow" if name in SLOW else "fast"
                 STATS[key] = max(STATS[key], outcome.seconds)
+                STATS[f"{key}_requests"] += 1
                 found += problems(route, name, htmx, outcome, limit)
-            STATS["routes"].add(route.id)
+            STATS[f"{key}_routes"].add(route.id)
     finally:
         world.sim.control.clear_faults()
     return found
@@ -454,6 +455,10 @@ def test_a_fault_on_the_send_ends_failed_or_unknown_never_500_never_twice(world,
     states = {m.state for m in request.messages}
     assert states == {SEND_STATE.get(name, UNKNOWN)}, states
     sent = len(world.sim.control.sends(world.token)) - sends
+    STATS["send_modes"] += 1
+    STATS["send_calls"] += sent
+    STATS["duplicates"] += max(0, sent - 1)
+    STATS["500s"] += first.status_code == 500
     assert sent == (1 if name in PROCESSED else 0)  # and never a second time
     page = world.client.get(first.headers["Location"]).get_data(as_text=True)
     if UNKNOWN in states:
