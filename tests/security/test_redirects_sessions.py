@@ -208,7 +208,7 @@ def test_the_route_limit_answers_429_with_retry_after(app):
 
 def test_unknown_user_and_wrong_password_take_about_the_same_time(make_app):
     # Moderate hash cost, so the hash (not the request overhead) dominates each answer.
-    app = make_app(ARGON2_MEMORY_KIB=8192, ARGON2_TIME_COST=2, LOGIN_IP_LIMIT="1000 per hour",
+    app = make_app(ARGON2_MEMORY_KIB=16384, ARGON2_TIME_COST=2, LOGIN_IP_LIMIT="1000 per hour",
                    LOGIN_ACCOUNT_LIMIT="1000 per hour")  # fmt: skip
     with app.app_context():
         make_user("ann@example.com")
