@@ -116,7 +116,10 @@ def test_a_hanging_gateway_opens_the_breaker_pages_answer_fast_and_recover(
             if rounds:
                 others.append(seconds)
     assert _api_calls(sim) == calls, "an open breaker let a call through"
-    assert max(fast) < FAST and max(others) < FAST, (max(fast), max(others))
+    # Under 200 ms each; one outlier (a loaded CI machine's pause) may not, but nothing
+    # comes near the 1 s a call to the hanging gateway would take.
+    for timings in (fast, others):
+        assert sorted(timings)[-2] < FAST and max(timings) < TIMEOUT / 2, timings
 
     # Half-open while still hanging: one probe waits the timeout and re-opens the breaker.
     time.sleep(COOLDOWN)
