@@ -13,6 +13,7 @@ from flask import current_app
 from limits import parse
 
 from ..extensions import limiter
+from .accounts import normalise_email
 
 
 def _limits():
@@ -25,7 +26,7 @@ def retry_after(email: str, ip: str | None) -> int | None:
     None when it may be made now."""
     account, per_ip = _limits()
     strategy, waits = limiter.limiter, []
-    for limit, keys in ((account, ("login-account", email.lower())),
+    for limit, keys in ((account, ("login-account", normalise_email(email))),
                         (per_ip, ("login-ip", ip or "-"))):  # fmt: skip
         if not strategy.test(limit, *keys):
             reset_at = strategy.get_window_stats(limit, *keys).reset_time
@@ -36,11 +37,12 @@ def retry_after(email: str, ip: str | None) -> int | None:
 def record_failure(email: str, ip: str | None) -> None:
     """Count one failed attempt against the account and the IP."""
     account, per_ip = _limits()
-    limiter.limiter.hit(account, "login-account", email.lower())
+    # The account's canonical address: " Ann@x " and "ann@x" are one account, one counter.
+    limiter.limiter.hit(account, "login-account", normalise_email(email))
     limiter.limiter.hit(per_ip, "login-ip", ip or "-")
 
 
 def clear_account(email: str) -> None:
     """Forget the account's failures after a successful login."""
     account, _ = _limits()
-    limiter.limiter.clear(account, "login-account", email.lower())
+    limiter.limiter.clear(account, "login-account", normalise_email(email))

@@ -185,6 +185,17 @@ def test_account_lock_answers_unknown_and_known_accounts_alike_with_retry_after(
                    f"Retry-After {int(answers['known@example.com'].headers['Retry-After'])} s)")
 
 
+def test_spelling_the_address_differently_does_not_reset_the_account_lock(app):
+    make_user("ann@example.com")
+    variants = ["ann@example.com", "ANN@example.com", " ann@example.com", "ann@example.com ",
+                "\tann@example.com", "  Ann@Example.com", "ann@EXAMPLE.com  ", "\nann@example.com",
+                "   ann@example.com", "ann@example.com\t"]  # fmt: skip
+    for n, email in enumerate(variants):  # from ten addresses: only the account counts
+        assert _post_login(_client(app, 600 + n), email, "wrong password!").status_code == 422
+    for email in (" ann@example.com  ", "ANN@EXAMPLE.COM"):
+        assert _post_login(_client(app, 700), email).status_code == 429, email
+
+
 def test_ip_limit_trips_with_retry_after_and_other_addresses_go_on(make_app):
     app = make_app(LOGIN_IP_LIMIT="20 per hour")
     with app.app_context():
