@@ -30,6 +30,7 @@ from tests.web.test_access import ROUTES, _url
 TOKEN_A = "71|alpha-gateway-token-Kq3VwP"
 TOKEN_B = "72|bravo-gateway-token-Zr8TnM"
 ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER)
+DUAL = "owner of B, viewer of A"
 # Strings only A's data holds: none may appear in an answer to a member of B.
 A_MARKERS = ("Alpha Secret Group", "Alphonsine", "Zyxwvut", "2025550199", "202-555-0199",
              "Alpha confidential", "Alpha template", "alpha.example", "Alpha Works")  # fmt: skip
@@ -212,32 +213,42 @@ def _audited_reads(before: dict, after: dict, b_id: int) -> bool:
 def test_members_of_b_never_reach_workspace_a(app, sim, world, figures):
     (a_ws, a_users, a_ids), (b_ws, b_users, b_ids) = world
     probes = _probes(a_ids, b_ids)
+    # Also an owner of B who is a viewer of A: A's ids under B's URLs are still not B's.
+    dual = add_member(b_ws, make_user("dual@bravo.example"), Role.OWNER)
+    add_member(a_ws, dual, Role.VIEWER)
+    actors = {role.value: (b_users[role], role) for role in ROLES}
+    actors[DUAL] = (dual, Role.OWNER)
     clients = {}
-    for role in ROLES:
-        clients[role] = app.test_client()
-        login(clients[role], b_users[role])
-    csrf = {role: c.csrf_token() for role, c in clients.items()}
+    for name, (user, _role) in actors.items():
+        clients[name] = app.test_client()
+        login(clients[name], user)
+    csrf = {name: c.csrf_token() for name, c in clients.items()}
     form = _form(a_ids, b_ws)
     a_gateway = _gateway_state(sim, TOKEN_A)
     start = len(sim.control.requests())
     before = snapshot(IGNORED_TABLES)
 
     wrong, leaks, writes, total = [], [], [], 0
-    runs = [(role, probes) for role in ROLES] + [(Role.OWNER, _own_pages(b_ids))]
-    for role, batch in runs:
-        client = clients[role]
+    runs = [(role.value, probes) for role in ROLES] + [
+        (DUAL, [p for p in probes if p[0] != "a_workspace"]),  # A's own URLs are its to see
+        (Role.OWNER.value, _own_pages(b_ids)),
+    ]
+    for actor, batch in runs:
+        client, (_user, role) = clients[actor], actors[actor]
+        # The page frame of a member of both names both workspaces.
+        markers = [m for m in A_MARKERS if actor != DUAL or m != "Alpha Works"]
         for number, (kind, endpoint, method, url, headers, data) in enumerate(batch):
             if method == "GET":
                 response = client.get(url, headers=headers)
             else:
-                response = client.open(url, method=method, headers=headers,
-                                       data={**form, **data, "csrf_token": csrf[role]})  # fmt: skip
+                values = {**form, **data, "csrf_token": csrf[actor]}
+                response = client.open(url, method=method, headers=headers, data=values)
             total += 1
             status, body = response.status_code, response.get_data(as_text=True)
-            where = f"{role} {kind} {method} {url}{' htmx' if headers else ''} -> {status}"
+            where = f"{actor} {kind} {method} {url}{' htmx' if headers else ''} -> {status}"
             if not _expected(kind, endpoint, role, status, response, b_ids):
                 wrong.append(where)
-            if any(marker in body or marker in str(response.headers) for marker in A_MARKERS):
+            if any(marker in body or marker in str(response.headers) for marker in markers):
                 leaks.append(where)
             if (number + 1) % SNAPSHOT_EVERY == 0 or number + 1 == len(batch):
                 # Compared in small batches (a snapshot per request costs too much on PG).
@@ -245,7 +256,7 @@ def test_members_of_b_never_reach_workspace_a(app, sim, world, figures):
                 if after != before and not _audited_reads(before, after, b_ids["workspace_id"]):
                     first = number - number % SNAPSHOT_EVERY
                     batch_urls = [f"{p[2]} {p[3]}" for p in batch[first:number + 1]]
-                    writes.append((role, batch_urls, changes(before, after)))
+                    writes.append((actor, batch_urls, changes(before, after)))
                 before = after
     drain(app)  # whatever B's requests queued runs too, inside the window
     calls = sim.control.requests()[start:]
@@ -263,7 +274,8 @@ def test_members_of_b_never_reach_workspace_a(app, sim, world, figures):
     for kind, *_rest in probes:
         kinds[kind] = kinds.get(kind, 0) + 1
     detail = " + ".join(f"{n} {k}" for k, n in kinds.items())
-    figures("T9", f"({detail}) forged requests × {len(ROLES)} roles of B + "
-                  f"{len(_own_pages(b_ids))} own pages = {total} requests over "
+    figures("T9", f"({detail}) forged requests × {len(ROLES)} roles of B (+ the forged ids "
+                  f"for an owner of B who views A) + {len(_own_pages(b_ids))} own pages = "
+                  f"{total} requests over "
                   f"{len(WORKSPACE_ROUTES)} workspace routes; 0 cross-workspace reads, "
                   f"0 writes, 0 calls with A's token ({b_token_calls} gateway calls, all B's)")
