@@ -8,10 +8,15 @@ closes the breaker and the pages work again. Answers, even error answers, never 
 
 from __future__ import annotations
 
+import re
 import statistics
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
+from werkzeug.serving import BaseWSGIServer
 
 from app.extensions import db as _db
 from app.gotone.errors import CircuitOpenError, RateLimitedError, UnavailableError
@@ -21,7 +26,7 @@ from app.models import jobs as states
 from app.models.outbox import ACCEPTED, DONE, QUEUED
 from app.services import gotone, imports, jobs
 from tests.conftest import HX, report_figure
-from tests.factories import login, make_workspace
+from tests.factories import PASSWORD, login, make_workspace
 
 TIMEOUT = 1.0
 COOLDOWN = 2.0
@@ -268,3 +273,78 @@ def test_a_send_while_the_breaker_is_open_waits_queued_then_goes_out_once(
         time.sleep(0.2)
     assert {m.state for m in request.messages} == {ACCEPTED}
     assert len(sim.control.sends(gateway_token)) == 1
+
+
+class _PooledServer(BaseWSGIServer):
+    """A WSGI server with a fixed pool of threads, like one gunicorn gthread worker: a request
+    waits for a free thread, so requests stuck on the gateway can starve everything else."""
+
+    def __init__(self, app, threads: int) -> None:
+        super().__init__("127.0.0.1", 0, app)
+        self.pool = ThreadPoolExecutor(threads)
+
+    def process_request(self, request, client_address) -> None:
+        self.pool.submit(self._work, request, client_address)
+
+    def _work(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - as socketserver does
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+
+@pytest.mark.slow
+def test_with_four_threads_login_recovers_once_the_breaker_opens(app, sim, sim_workspace):
+    """Bulkhead view of T22: 4 server threads, 4 users on gateway pages, 1 on the login page.
+
+    While the breaker is closed the hanging calls hold every thread and the login page waits
+    (this proves the setup can starve); once it is open, login answers fast again."""
+    owner = sim_workspace.memberships[0].user
+    server = _PooledServer(app, threads=4)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    users = requests.Session()
+    page = users.get(f"{base}/auth/login", timeout=10).text
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    users.post(f"{base}/auth/login", data={"email": owner.email, "password": PASSWORD,
+                                           "csrf_token": csrf}, timeout=10)  # fmt: skip
+    assert users.get(f"{base}/w/{sim_workspace.id}/groups", timeout=10).status_code == 200
+    sim.control.add_fault(times=None, path="^/api/", **HANG)
+    stop, statuses = threading.Event(), []
+
+    def browse() -> None:
+        user = requests.Session()  # a session per thread, sharing the login cookie
+        user.cookies.update(users.cookies)
+        while not stop.is_set():
+            response = user.get(f"{base}/w/{sim_workspace.id}/groups", headers=HX, timeout=10)
+            statuses.append(response.status_code)
+            time.sleep(0.05)
+
+    browsers = [threading.Thread(target=browse, daemon=True) for _ in range(4)]
+    started = time.monotonic()
+    for thread in browsers:
+        thread.start()
+    logins = []  # (seconds since the fault, seconds the login page took)
+    try:
+        while time.monotonic() - started < 6:
+            before = time.monotonic()
+            assert requests.get(f"{base}/auth/login", timeout=10).status_code == 200
+            logins.append((before - started, time.monotonic() - before))
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for thread in browsers:
+            thread.join(10)
+        server.shutdown()
+        server.pool.shutdown(wait=False)
+    early = [took for at, took in logins if at < 1.0]
+    late = sorted(took for at, took in logins if at > 3.0)
+    assert max(early) > 0.5, early  # the hanging calls held every thread
+    assert late[int(len(late) * 0.95) - 1] < 0.3, late  # p95 once the breaker is open
+    assert 500 not in statuses and {503, 504} <= set(statuses)
+    report_figure("T22", f"4 threads, 4 users on gateway pages, hang: login waited up to "
+                         f"{max(early):.2f} s before the breaker opened, p95 "
+                         f"{late[int(len(late) * 0.95) - 1] * 1000:.0f} ms after "
+                         f"({len(late)} logins)")  # fmt: skip
