@@ -277,8 +277,33 @@ def _crawl(browser, portal, role, email) -> tuple[Crawl, set[str]]:
     return crawl, expected
 
 
+def _violations_are_seen(browser, portal) -> int:
+    """The control: the login page as the portal sends it (its CSP header included), with an
+    inline script and an inline style slipped in, must be reported twice by WATCH_CSP."""
+    crawl = Crawl(browser, portal, Role.VIEWER)
+    login = portal["base"] + "/auth/login"
+
+    def tamper(route):
+        answer = route.fetch()
+        body = answer.text().replace("</main>", "<script>1</script><p style='x:y'></p></main>")
+        route.fulfill(response=answer, body=body)
+
+    crawl.context.route(login, tamper)
+    crawl.page.goto(login)
+    for _ in range(100):  # console events may trail the load on a busy machine
+        seen = [p for p in crawl.problems if "CSP violation" in p]
+        if len(seen) >= 2:
+            break
+        crawl.page.wait_for_timeout(50)
+    crawl.context.close()
+    assert crawl.bad_headers == []
+    assert len(seen) == 2, crawl.problems
+    return len(seen)
+
+
 @pytest.mark.timeout(240)
 def test_crawl_as_owner_and_viewer_with_the_csp_enforced(browser, portal, figures):
+    control = _violations_are_seen(browser, portal)
     owner, owner_expected = _crawl(browser, portal, Role.OWNER, OWNER)
     viewer, viewer_expected = _crawl(browser, portal, Role.VIEWER, VIEWER)
     assert viewer.forbidden_forms == set(), viewer.forbidden_forms
@@ -289,4 +314,5 @@ def test_crawl_as_owner_and_viewer_with_the_csp_enforced(browser, portal, figure
                    f"{len(viewer.endpoints & viewer_expected)}/{len(viewer_expected)} endpoints, "
                    f"no form it may not use; violations 0, console errors 0, 5xx 0 "
                    f"({len(EXCLUDED)} endpoints excluded: assets, downloads, health, "
-                   f"2FA step, invitation, unrequested card fragments)")  # fmt: skip
+                   f"2FA step, invitation, unrequested card fragments; control: "
+                   f"{control}/2 injected inline script and style reported)")  # fmt: skip
