@@ -65,6 +65,6 @@ def test_refused_state_changes_change_nothing(app, sim, figures):
     assert renamed.status_code == 303
     db.session.refresh(ws)
     assert ws.name == "Renamed"
-    figures("T13", f"{len(UNSAFE)} state-changing routes × {len(modes)} (no token, wrong token, "
-                   f"valid token from another site) = {requests} requests: all 400, 0 rows "
-                   "changed, 0 gateway calls")
+    figures("T13 CSRF", f"{len(UNSAFE)} state-changing routes × {len(modes)} (no token, "
+                        f"wrong token, valid token from another site) = {requests} "
+                        "requests: all 400, 0 rows changed, 0 gateway calls")

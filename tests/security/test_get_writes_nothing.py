@@ -88,6 +88,6 @@ def test_get_routes_write_nothing(app, sim, figures):
     assert db.session.scalar(db.select(db.func.count()).select_from(UserSession)) == sessions
     assert not problems, problems[:5]
     assert audited == 2 * len(AUDITED_READS)
-    figures("T13", f"{len(GETS)} GET routes × page/htmx = {requests} requests as owner on the "
+    figures("T13 GET", f"{len(GETS)} GET routes × page/htmx = {requests} requests as owner on the "
                    f"simulator; 0 database writes (besides {audited} audited reads by design "
                    "and the session's last-seen)")

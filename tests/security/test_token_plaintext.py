@@ -150,7 +150,7 @@ def test_tokens_are_nowhere_after_a_full_exercise(app, client, sim, caplog, tmp_
     assert {c["token"] for c in calls} >= {first, second, refused}
     assert any(c["family"] == "http" and c["token"] == second for c in calls)
     assert "api_token=[redacted]" in caplog.text, "the http family's URLs were logged, redacted"
-    figures("T10", f"3 random 40-character tokens (set, replaced, refused) through "
+    figures("T10 at rest", f"3 random 40-character tokens (set, replaced, refused) through "
                    f"{len(answers)} responses, {len(caplog.records)} log records at DEBUG, "
                    f"{sum(len(r) for r in stored_rows.values())} rows of "
                    f"{len(stored_rows)} tables, {len(audit_rows)} audit rows, {len(files)} "
@@ -292,7 +292,8 @@ def test_without_keys_every_page_answers_and_token_pages_say_503(app, sim, tmp_p
         db.session.remove()
     # /healthz may probe the gateway's reachability, without a token; nothing else calls it.
     assert not [c for c in sim.control.requests()[start:] if c["token"]], "calls without a key"
-    figures("T11", f"restart without keys: {len(statuses)} GET answers (page/htmx), 0 × 500, "
+    figures("T11 key loss", f"restart without keys: {len(statuses)} GET answers (page/htmx), "
+                            f"0 × 500, "
                    f"{unavailable} token pages 503 in < 1 s, {len(NEEDS_TOKEN_OK)} token-free "
                    "pages 200, stored token untouched")
 
@@ -346,6 +347,6 @@ def test_rotation_then_old_key_removed_everything_decrypts(app, sim, tmp_path, p
         assert len(sim.control.requests()) == start
         db.session.remove()
     assert old_kid != new_kid
-    figures("T11", f"rotation: 3 tokens + 1 TOTP seed re-encrypted k→{new_kid}; after removing "
+    figures("T11 rotation", f"3 tokens + 1 TOTP seed re-encrypted k→{new_kid}; after removing "
                    "the old key 3/3 workspaces connect, 2FA login works, check exits 0; a "
                    "ciphertext moved between workspaces: 503, 0 gateway calls")
