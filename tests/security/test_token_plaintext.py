@@ -260,7 +260,7 @@ def test_without_keys_every_page_answers_and_token_pages_say_503(app, sim, tmp_p
     owner_id, ws_id = users[Role.OWNER].id, ws.id
     stored = db.session.get(GoToneSettings, ws_id).token_enc
     restarted = _restart(tmp_path, pg_schema, None)
-    statuses, unavailable = {}, 0
+    statuses, unavailable, slowest = {}, 0, 0.0
     start = len(sim.control.requests())
     with restarted.app_context():
         client = restarted.test_client()
@@ -279,6 +279,7 @@ def test_without_keys_every_page_answers_and_token_pages_say_503(app, sim, tmp_p
                     unavailable += 1
                     assert "encryption key is not configured" in body, endpoint
                     assert elapsed < 2.0, (endpoint, elapsed)  # 200 ms is the aim; CI jitters
+                    slowest = max(slowest, elapsed)
                     assert ROUTE_ACCESS[endpoint] not in ("public", "login"), endpoint
                 if endpoint in NEEDS_TOKEN_OK:
                     assert status == 200, (endpoint, status)
@@ -293,9 +294,9 @@ def test_without_keys_every_page_answers_and_token_pages_say_503(app, sim, tmp_p
     # /healthz may probe the gateway's reachability, without a token; nothing else calls it.
     assert not [c for c in sim.control.requests()[start:] if c["token"]], "calls without a key"
     figures("T11 key loss", f"restart without keys: {len(statuses)} GET answers (page/htmx), "
-                            f"0 × 500, "
-                   f"{unavailable} token pages 503 in < 2 s, {len(NEEDS_TOKEN_OK)} token-free "
-                   "pages 200, stored token untouched")
+                            f"0 × 500, {unavailable} token pages 503 (slowest "
+                            f"{slowest * 1000:.0f} ms), {len(NEEDS_TOKEN_OK)} token-free pages "
+                            "200, stored token untouched")
 
 
 def test_rotation_then_old_key_removed_everything_decrypts(app, sim, tmp_path, pg_schema,
