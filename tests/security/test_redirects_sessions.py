@@ -196,6 +196,22 @@ def test_spelling_the_address_differently_does_not_reset_the_account_lock(app):
         assert _post_login(_client(app, 700), email).status_code == 429, email
 
 
+def test_second_factor_codes_are_throttled_with_the_account(app):
+    user = make_user("totp@example.com")
+    secret = two_factor.new_secret()
+    assert two_factor.enable(user, secret, pyotp.TOTP(secret).now())
+    user.totp_last_counter = 0
+    db.session.commit()
+    client = _client(app, 800)
+    assert _post_login(client, user.email).status_code == 303
+    for _ in range(10):
+        assert client.post("/auth/login/2fa", data={"code": "000000"}).status_code == 422
+    blocked = client.post("/auth/login/2fa", data={"code": pyotp.TOTP(secret).now()})
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 60
+    # The password step of the same account waits as well, from anywhere.
+    assert _post_login(_client(app, 801), user.email).status_code == 429
+
+
 def test_ip_limit_trips_with_retry_after_and_other_addresses_go_on(make_app):
     app = make_app(LOGIN_IP_LIMIT="20 per hour")
     with app.app_context():
