@@ -89,7 +89,7 @@ def _retry_after(error: HTTPException) -> int | None:
     """Seconds to wait: the login throttle's own figure, or the route limit's window."""
     if isinstance(error, RateLimitExceeded):
         current = limiter.current_limit
-        return max(1, math.ceil(current.reset_at - time.time())) if current else None
+        return max(1, math.ceil(current.window.reset_time - time.time())) if current else None
     wait = getattr(error, "retry_after", None)
     return int(wait) if isinstance(wait, int | float) else None
 
