@@ -6,7 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from . import SafeNumberRange
 
 NO_COLUMN = -1
 MAX_PASTE = 100_000  # characters; bigger lists belong in a file
@@ -51,4 +53,4 @@ class ExportForm(FlaskForm):
 
 class PaceForm(FlaskForm):
     calls = IntegerField(_l("Gateway calls per minute for bulk work (empty: server default)"),
-                         validators=[Optional(), NumberRange(min=1, max=6000)])  # fmt: skip
+                         validators=[Optional(), SafeNumberRange(min=1, max=6000)])  # fmt: skip

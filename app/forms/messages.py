@@ -78,9 +78,16 @@ class ComposeForm(FlaskForm):
             raise ValidationError(_l("Give both a date and a time, or neither."))
 
 
+def _not_blank(form, field):
+    # InputRequired lets spaces through: a template or scheduled send of blanks sends nothing.
+    if not (field.data or "").strip():
+        raise ValidationError(_l("Enter a message."))
+
+
 class TemplateForm(FlaskForm):
     name = StringField(_l("Template name"), validators=[InputRequired(), Length(max=100)])
-    text = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX)])
+    text = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX),
+                                                    _not_blank])  # fmt: skip
 
     def validate_name(self, field):
         if not field.data.strip():
@@ -89,6 +96,7 @@ class TemplateForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    text = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX)])
+    text = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX),
+                                                    _not_blank])  # fmt: skip
     send_on = DateField(_l("Send on (workspace time)"), validators=[InputRequired()])
     send_at = TimeField(_l("At"), validators=[InputRequired()])

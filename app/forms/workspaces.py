@@ -18,9 +18,10 @@ from wtforms import (
     StringField,
     URLField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..permissions import ROLE_ORDER, Role
+from . import SafeNumberRange
 
 
 @cache
@@ -64,7 +65,7 @@ class InvitationForm(FlaskForm):
 class TransferForm(FlaskForm):
     # Bounded: a number beyond the database's integer would fail the lookup itself (a 500).
     user_id = IntegerField(
-        _l("New owner"), validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)]
+        _l("New owner"), validators=[InputRequired(), SafeNumberRange(min=1, max=2**31 - 1)]
     )
 
 
@@ -85,7 +86,7 @@ class SettingsForm(FlaskForm):
     )
     balance_warning_below = DecimalField(
         _l("Warn when the balance is below"), places=2,
-        validators=[Optional(), NumberRange(min=0, max=9_999_999_999)],
+        validators=[Optional(), SafeNumberRange(min=0, max=9_999_999_999)],
         description=_l("Leave empty for no warning."),
     )  # fmt: skip
 
