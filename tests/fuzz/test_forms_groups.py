@@ -88,7 +88,7 @@ def test_rename_group(client, workspace, group):
 
 def _check_contact_sent(sim, sub, prefix: str = "") -> None:
     """The gateway got digits with the country code, and trimmed names."""
-    call = _last_call(sim, "POST" if not prefix else "PATCH", "/contacts")
+    call = _last_call(sim, "PATCH", "/update/") if prefix else _last_call(sim, "POST", "/store")
     sent = call["json"] or call["query"]
     try:
         expected = parse_phone(sub.first(prefix + "phone"), "US")
