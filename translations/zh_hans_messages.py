@@ -89,7 +89,7 @@ ZH = {
     "forced to UCS-2 by:": "以下字符导致使用 UCS-2：",
     "Change type": "更改类型",
     "This form has no valid send key; open the compose page again.": "此表单没有有效的发送标识；请重新打开撰写页面。",
-    "no worker ran at its time": "预定时间没有后台进程运行",
+    "Held: the member who scheduled it can no longer send in this workspace.": "已暂停：预定此次发送的成员已无法在此工作区发送。",
     "Missed: not sent at its time": "已错过：未在预定时间发送",
     "Scheduled": "已预定",
     "%(num)s without a fallback: their text has a gap": "其中 %(num)s 个没有后备值：其短信会有空缺",

@@ -5,6 +5,8 @@ schedule itself: `dispatch_due` (run periodically by every job consumer) moves a
 from `scheduled` to `queued` with a compare-and-set and starts it, so two consumers never send
 it twice. A request more than GRACE late (no consumer ran at its time) becomes `missed`: it is
 shown to the team and never fired late without a member's decision (`send_missed_now`).
+So is a due request whose author is no longer a member who may send (removed, or made a
+viewer): the team decides whether it still goes out (research §2.7, item 6).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import User, Workspace
+from ..models import Membership, User, Workspace
 from ..models.outbox import CANCELLED, MISSED, QUEUED, SCHEDULED, OutboxMessage, SendRequest
 from ..models.types import utcnow
+from ..permissions import can
 from . import audit, outbox
 from .gotone import get_settings
 
@@ -72,6 +75,10 @@ def dispatch_due(now: datetime | None = None) -> list[int]:
         if now - when > GRACE:
             _miss(request_id)
             continue
+        if not _author_may_send(request_id):
+            _miss(request_id, _("Held: the member who scheduled it can no longer send in "
+                                "this workspace."))  # fmt: skip
+            continue
         claimed = db.session.execute(
             update(SendRequest)
             .where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
@@ -90,10 +97,20 @@ def dispatch_due(now: datetime | None = None) -> list[int]:
     return sent
 
 
-def _miss(request_id: int) -> None:
+def _author_may_send(request_id: int) -> bool:
+    role = db.session.execute(
+        select(Membership.role)
+        .join(SendRequest, (SendRequest.workspace_id == Membership.workspace_id)
+              & (SendRequest.created_by_id == Membership.user_id))
+        .where(SendRequest.id == request_id)
+    ).scalar()  # fmt: skip
+    return can(role, "messages.send")
+
+
+def _miss(request_id: int, reason: str | None = None) -> None:
     result = db.session.execute(
         update(SendRequest).where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
-        .values(state=MISSED, error=_("No worker was running at the scheduled time."),
+        .values(state=MISSED, error=reason or _("No worker was running at the scheduled time."),
                 updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )  # fmt: skip

@@ -103,3 +103,27 @@ def test_schedules_across_a_consumer_outage(workspace, owner, sim, token, figure
     figures("T7", f"12 schedules across a 45 min consumer outage (injected clock, 2 dispatchers): "
                   f"{len(sent_at) - len(late)} on time, {len(late)} late within the 15 min "
                   f"grace, {len(missed)} missed, 0 sent twice")  # fmt: skip
+
+
+@pytest.mark.parametrize("change", ["removed", "viewer"])
+def test_a_schedule_whose_author_can_no_longer_send_is_held(workspace, owner, sim, token, change):
+    from app.extensions import db
+    from app.models import Membership
+    from app.permissions import Role
+    from tests.factories import add_member, make_user
+
+    author = add_member(workspace, make_user(), Role.MEMBER)
+    membership = db.session.scalar(db.select(Membership).filter_by(
+        workspace_id=workspace.id, user_id=author.id))  # fmt: skip
+    when = utcnow() + timedelta(minutes=10)
+    request = schedule(workspace, author, "held", when)
+    if change == "removed":
+        db.session.delete(membership)
+    else:
+        membership.role = Role.VIEWER
+    db.session.commit()
+    assert scheduling.dispatch_due(now=when + timedelta(seconds=20)) == []
+    assert sim.control.sends(token) == []
+    assert request.state == MISSED and "can no longer send" in request.error
+    scheduling.send_missed_now(workspace, owner, request)  # the team decides it still goes
+    assert len(sim.control.sends(token)) == 1

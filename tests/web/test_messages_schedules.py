@@ -100,7 +100,7 @@ def test_send_a_missed_send_now(client, owner, url, sim_workspace, sim, gateway_
     assert scheduling.dispatch_due(now=utcnow() + timedelta(minutes=30)) == []
     assert SendRequest.query.one().state == MISSED
     page = client.get(url).get_data(as_text=True)
-    assert "Missed: not sent at its time — no worker ran at its time" in page
+    assert "Missed: not sent at its time — No worker was running at the scheduled time." in page
     assert f"{request.id}/send-now" in page
     assert f"{url}/{request.id}/edit" not in page
     response = client.post(f"{url}/{request.id}/send-now")
