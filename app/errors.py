@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from .extensions import db, limiter
 from .gotone.errors import AuthError, GoToneError, NotFoundError, PermissionDeniedError
 from .rendering import is_fragment_request
+from .security import NulInputError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def handle_http(error: HTTPException):
         return error  # routing redirects and the like
     code = error.code
     message = _messages().get(code, _("The request could not be completed."))
+    if isinstance(error, NulInputError):
+        message = _("The input holds a NUL character, which cannot be stored. Remove it.")
     if isinstance(error, CSRFError):
         message = _(
             "The form expired or did not come from this site. Reload the page and try again."

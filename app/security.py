@@ -13,6 +13,7 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import UnprocessableEntity
 
 from .extensions import db, htmx, login_manager
 from .models import Membership, Workspace
@@ -54,6 +55,18 @@ def _refuse_cross_site() -> None:
         request.headers.get("Sec-Fetch-Site") == "cross-site"
     ):
         raise CSRFError("cross-site request")
+
+
+class NulInputError(UnprocessableEntity):
+    """A posted form holding a NUL character: PostgreSQL text cannot store it (it failed as a
+    500 deep in whichever view saved it), and no person types it. Query strings are left to
+    their readers (e.g. the history search refuses it, ?next= falls back to the home page)."""
+
+
+def _refuse_nul_input() -> None:
+    values = [*request.form.values(), *(f.filename or "" for f in request.files.values())]
+    if any("\x00" in value for value in values):
+        raise NulInputError()
 
 
 def _set_request_id() -> None:
@@ -122,5 +135,6 @@ def init_security(app: Flask) -> None:
     app.session_interface = TLSAwareSessionInterface()
     app.before_request(_set_request_id)
     app.before_request(_refuse_cross_site)
+    app.before_request(_refuse_nul_input)
     app.after_request(_security_headers)
     login_manager.unauthorized_handler(_unauthorized)

@@ -65,6 +65,10 @@ class HistoryFilterForm(FlaskForm):
         ]
         self.type.choices = [("", _l("Any type"))] + list(type_labels().items())
 
+    def validate_q(self, field):
+        if "\x00" in (field.data or ""):  # PostgreSQL cannot compare text with a NUL (a 500)
+            raise ValidationError(_l("Remove the NUL character."))
+
     def validate_date_from(self, field):
         # Days far out overflow the conversion to UTC (a 500), and no message is that old.
         if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
