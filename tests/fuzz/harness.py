@@ -177,10 +177,6 @@ class Fuzzer:
         self.stats = STATS.setdefault(name, FormStats(form=form))
         self.token = client.csrf_token()
 
-    def new_token(self) -> None:
-        """After a login the session (and its CSRF secret) is new."""
-        self.token = self.client.csrf_token()
-
     def _send(self, method: str, url: str, sub: Submission, **kwargs):
         headers = dict(HX) if sub.htmx else {}
         headers.update(kwargs.pop("headers", {}))
