@@ -157,6 +157,7 @@ def test_create_template(client, workspace):
             new = [t for t in templates.list_templates(workspace) if t.id not in before]
             assert len(new) == 1, sub
             _check_template(new[0], sub)
+            templates.delete(workspace, workspace.memberships[0].user, new[0])  # pages list all
 
     run()
 
