@@ -132,7 +132,7 @@ def _other_pages(workspace_id: int) -> list[tuple[str, dict]]:
         (f"{w}/audit", {"page": pages}),
         (f"{w}/messages/gateway-history", {"page": pages}),
         (f"{w}/messages/compose", {"type": sample("plain", "voice", "mms", "x"),
-                                   "template": sample(*ODD_NUMBERS)}),
+                                   "template": sample("1", "-1", "9" * 20, *ODD_NUMBERS)}),
         (f"{w}/jobs/import", {"group": sample("0123456789abc", "../x", "a" * 65) | hostile}),
         ("/auth/login", {"next": sample("/w", "//evil.example", "/\\evil.example") | hostile}),
     ]  # fmt: skip

@@ -84,7 +84,9 @@ def compose(workspace_id):
         form, groups, groups_error = _form(client, formdata=False)
         if request.args.get("type") in (PLAIN, VOICE, MMS):
             form.type.data = request.args["type"]
-        template = templates.get_template(g.workspace, request.args.get("template", 0, type=int))
+        template_id, template = request.args.get("template", 0, type=int), None
+        if 0 < template_id < 2**31:  # past the database's integer the lookup overflows (a 500)
+            template = templates.get_template(g.workspace, template_id)
         if template is not None:
             form.text.data = template.text
     return _compose_page(form, groups, groups_error or client_error, client)
