@@ -64,7 +64,9 @@ class NulInputError(UnprocessableEntity):
 
 
 def _refuse_nul_input() -> None:
-    values = [*request.form.values(), *(f.filename or "" for f in request.files.values())]
+    # items(multi=True): a field sent twice must not hide a NUL in its second value.
+    values = [value for _, value in request.form.items(multi=True)]
+    values += [f.filename or "" for _, f in request.files.items(multi=True)]
     if any("\x00" in value for value in values):
         raise NulInputError()
 

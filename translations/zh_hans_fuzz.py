@@ -7,5 +7,6 @@ ZH = {
     "Not valid, so not used:": "以下筛选条件无效，未被使用：",
     "Remove the NUL character.": "请删除 NUL 字符。",
     "The input holds a NUL character, which cannot be stored. Remove it.": "输入中含有无法保存的 NUL 字符，请将其删除。",
+    "Number must be between %(min)s and %(max)s.": "数值必须介于 %(min)s 和 %(max)s 之间。",
     "Paste the API token exactly as GoTone shows it.": "请按 GoTone 显示的原样粘贴 API 令牌。",
 }
