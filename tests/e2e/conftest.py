@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,23 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-@pytest.fixture
-def live_portal(make_app, sim):
-    app = make_app(GOTONE_DEFAULT_URL=sim.api_url("v3"))
+@contextmanager
+def serve(app):
+    """Serve `app` threaded on a free 127.0.0.1 port; yields its base URL, then stops it."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_portal(make_app, sim):
+    with serve(make_app(GOTONE_DEFAULT_URL=sim.api_url("v3"))) as base:
+        yield base
 
 
 @pytest.fixture

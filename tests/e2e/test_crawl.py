@@ -12,14 +12,12 @@ may not use.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.jobs import start_background, wake
@@ -27,6 +25,7 @@ from app.models import Job
 from app.permissions import Role, can
 from app.services import exports, outbox, templates
 from app.services.merge import Recipient
+from tests.e2e.conftest import serve
 from tests.e2e.test_onboarding import WATCH_CSP
 from tests.factories import PASSWORD, add_member, make_user, make_workspace
 
@@ -106,12 +105,8 @@ def portal(make_app, sim):
             time.sleep(0.2)
             db.session.expire_all()
         workspace_id = workspace.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"app": app, "base": f"http://127.0.0.1:{server.server_port}", "ws": workspace_id}
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield {"app": app, "base": base, "ws": workspace_id}
     stop_jobs()
 
 

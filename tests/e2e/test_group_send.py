@@ -4,12 +4,11 @@ finish, then find every message in the history under the sender's name."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.jobs import start_background
+from tests.e2e.conftest import serve
 from tests.e2e.test_send import _page
 from tests.factories import PASSWORD, make_user, make_workspace
 
@@ -35,12 +34,8 @@ def portal(make_app, sim):
         workspace = make_workspace(user, "Club", base_url=sim.api_url("v3"), token=TOKEN)
         workspace_id = workspace.id
     stop_jobs = start_background(app, workers=2)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "ws": workspace_id, "group": group}
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield {"base": base, "ws": workspace_id, "group": group}
     stop_jobs()
 
 

@@ -4,12 +4,11 @@ pushes ?page= into the URL, the dashboard refresh swaps its cards; no CSP violat
 from __future__ import annotations
 
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.e2e.conftest import serve
 from tests.e2e.test_onboarding import WATCH_CSP
 from tests.factories import PASSWORD, make_user, make_workspace
 from tests.services.test_history import outbox_message
@@ -31,12 +30,8 @@ def portal(make_app, sim):
                            created_at=start + timedelta(minutes=i))  # fmt: skip
         outbox_message(workspace, user, "447700900123", "Meeting moved", created_at=start)
         workspace_id = workspace.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "ws": workspace_id}
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield {"base": base, "ws": workspace_id}
 
 
 def test_search_paging_and_dashboard_refresh_in_the_browser(browser, portal):

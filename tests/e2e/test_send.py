@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.e2e.conftest import serve
 from tests.e2e.test_onboarding import WATCH_CSP
 from tests.factories import PASSWORD, make_user, make_workspace
 
@@ -24,12 +23,8 @@ def portal(make_app, sim):
         user = make_user("sender@example.com")
         workspace = make_workspace(user, "Send Co", base_url=sim.api_url("v3"), token=TOKEN)
         workspace_id = workspace.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_port}", "ws": workspace_id}
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield {"base": base, "ws": workspace_id}
 
 
 def _page(browser, problems, javascript=True):

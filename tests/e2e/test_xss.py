@@ -16,17 +16,16 @@ import csv
 import io
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
 from jinja2 import Environment
 from jinja2.filters import do_truncate
-from werkzeug.serving import make_server
 
 from app.jobs import start_background
 from app.services import history, outbox
 from app.services.merge import Recipient
+from tests.e2e.conftest import serve
 from tests.factories import PASSWORD, make_user, make_workspace
 
 pytestmark = pytest.mark.browser
@@ -162,16 +161,11 @@ def portal(make_app, sim):
         assert changed == 40
         workspace_id = workspace.id
     stop_jobs = start_background(app, workers=1)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    yield {"base": base, "ws": workspace_id, "w": f"{base}/w/{workspace_id}",
-           "groups": [g["uid"] for g in groups], "everyone": everyone["uid"],
-           "combo": combo["uid"], "combo_contact": combo["contact_uids"][0],
-           "combo_sent": combo_sent, "sent": sent, "refused": refused}  # fmt: skip
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield {"base": base, "ws": workspace_id, "w": f"{base}/w/{workspace_id}",
+               "groups": [g["uid"] for g in groups], "everyone": everyone["uid"],
+               "combo": combo["uid"], "combo_contact": combo["contact_uids"][0],
+               "combo_sent": combo_sent, "sent": sent, "refused": refused}  # fmt: skip
     stop_jobs()
 
 

@@ -163,7 +163,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.skipif(bool(PG_URL), reason="one real gunicorn on SQLite is enough for its logs")
 def test_gunicorn_logs_never_hold_the_token(sim, tmp_path, figures):
     token = _token()
     sim.control.create_account(token=token, balance=100)
