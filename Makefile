@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker test test-pg test-long lint simulator translations clean
+.PHONY: run worker test test-pg test-long lint simulator translations clean \
+	bench bench-overhead bench-load bench-bulk bench-memory bench-weight
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,24 @@ test-pg: $(STAMP)
 
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+# Benchmarks (issue 8): each prints a table and its ratios; `make bench` runs them all.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench-overhead: $(BENCH_STAMP)
+	$(BIN)/python bench/overhead.py $(BENCH_ARGS)
+bench-load: $(BENCH_STAMP)
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
+bench-bulk: $(BENCH_STAMP)
+	$(BIN)/python bench/bulk.py $(BENCH_ARGS)
+bench-memory: $(BENCH_STAMP)
+	$(BIN)/python bench/memory.py $(BENCH_ARGS)
+bench-weight: $(BENCH_STAMP)
+	$(BIN)/python bench/page_weight.py $(BENCH_ARGS)
+bench: bench-weight bench-overhead bench-load bench-bulk bench-memory
 
 translations: $(STAMP)
 	$(BIN)/python translations/update.py
