@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; create_app binds them."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,3 +27,4 @@ csrf = CSRFProtect()
 htmx = HTMX()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+compress = Compress()  # configured and hooked in by app.assets.init_assets

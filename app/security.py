@@ -34,6 +34,12 @@ class TLSAwareSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
+    def save_session(self, app: Flask, session, response) -> None:
+        # A static file is the same for everyone: no refreshed cookie and no `Vary: Cookie`
+        # (the cookie changes every request, so that Vary would defeat the year-long cache).
+        if request.endpoint != "static":
+            super().save_session(app, session, response)
+
 
 def safe_next(target: str | None) -> str | None:
     """Return `target` if it is a path on this site, else None (open-redirect guard)."""
@@ -84,7 +90,7 @@ def _security_headers(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if current_user.is_authenticated and request.endpoint != "static":
+    if request.endpoint != "static" and current_user.is_authenticated:
         # Pages of a signed-in user hold workspace data: keep them out of shared caches.
         response.headers["Cache-Control"] = "no-store"
     return response
