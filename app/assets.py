@@ -198,18 +198,17 @@ def _compress(response: Response) -> Response:
     if request.endpoint == "static":
         return response  # serve_static chose the encoding itself
     response.vary.add("Sec-Fetch-Site")
-    if request.headers.get("Sec-Fetch-Site") not in _COMPRESS_FOR:
-        response.vary.add("Accept-Encoding")
+    response.vary.add("Accept-Encoding")
+    # best_coding first: flask-compress would still pick gzip for "gzip;q=0" (not acceptable).
+    coding = best_coding() if request.headers.get("Sec-Fetch-Site") in _COMPRESS_FOR else None
+    if coding is None:
         return response
     if not response.is_streamed:
         from .extensions import compress
 
         return compress.after_request(response)
-    response.vary.add("Accept-Encoding")
-    coding = best_coding()
     if (
-        coding
-        and 200 <= response.status_code < 300
+        200 <= response.status_code < 300
         and response.mimetype in COMPRESSIBLE
         and "Content-Encoding" not in response.headers
     ):
