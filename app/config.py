@@ -74,6 +74,8 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
         # cool-down in seconds.
         "GOTONE_BREAKER_FAILURES": int(env.get("PORTAL_GOTONE_BREAKER_FAILURES", "5")),
         "GOTONE_BREAKER_COOLDOWN": float(env.get("PORTAL_GOTONE_BREAKER_COOLDOWN", "30")),
+        # How long a worker keeps a workspace's decrypted token (seconds; 0 decrypts each time).
+        "GOTONE_TOKEN_CACHE_SECONDS": float(env.get("PORTAL_GOTONE_TOKEN_CACHE_SECONDS", "60")),
         # Comma-separated URL prefixes a workspace's gateway URL must start with (SSRF guard).
         "GOTONE_ALLOWED_URLS": [
             p.strip() for p in env.get("PORTAL_GOTONE_ALLOWED_URLS", "").split(",") if p.strip()

@@ -91,6 +91,8 @@ class GoToneClient(RequestPath):
         """Close the session if this client created it."""
         if self._own_session:
             self._session.close()
+        if self._send_session is not None:
+            self._send_session.close()
 
     def __enter__(self) -> GoToneClient:
         return self

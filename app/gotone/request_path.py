@@ -32,6 +32,7 @@ class RequestPath:
     rate_limit_remaining: int | None
     _token: str
     _session: requests.Session
+    _send_session: requests.Session | None = None
 
     def _request(
         self,
@@ -85,7 +86,8 @@ class RequestPath:
         for attempt in (1, 2):
             try:
                 return transport.exchange(
-                    self._session, method, url, headers=headers, json_body=body, params=query,
+                    self._session_for(kind), method, url, headers=headers, json_body=body,
+                    params=query,
                     connect_timeout=self.connect_timeout, deadline=deadline,
                     max_body=self.max_body_bytes,
                 )  # fmt: skip
@@ -96,6 +98,18 @@ class RequestPath:
                 break
         # Raised outside the except block, so nothing chains back to requests' exception.
         raise failure_error(failure, action, timeout=self.timeout, max_body=self.max_body_bytes)
+
+    def _session_for(self, kind: Kind) -> requests.Session:
+        """Reads and writes reuse the session's kept-alive connections. A send gets a
+        new connection of its own: on a kept-alive one that the gateway (or a NAT on the way)
+        dropped while it sat idle, a send that never arrived would end with no answer and have
+        to be marked `unknown`, while a new connection that fails to open proves nothing left.
+        """
+        if kind != SEND:
+            return self._session
+        if self._send_session is None:
+            self._send_session = _one_shot_session()
+        return self._send_session
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
         limit, remaining = headers.get("X-RateLimit-Limit"), headers.get("X-RateLimit-Remaining")
@@ -111,6 +125,21 @@ class RequestPath:
         level = logging.INFO if outcome == "success" else logging.WARNING
         log.log(level, "GoTone %s %s -> %s %s in %.0f ms", method, urlsplit(url).path,
                 status or "-", outcome, elapsed_ms)  # fmt: skip
+
+
+class _NoKeepAlive(requests.adapters.HTTPAdapter):
+    """Closes each connection once its answer is read, so none is ever reused."""
+
+    def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
+        request.headers["Connection"] = "close"
+
+
+def _one_shot_session() -> requests.Session:
+    session = requests.Session()
+    adapter = _NoKeepAlive(pool_maxsize=4)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def _may_retry(kind: Kind, stage: str) -> bool:

@@ -15,6 +15,7 @@ from ..models import GoToneSettings, User, Workspace
 from ..models.types import utcnow
 from . import account_cache, audit, keys
 from .breaker import GuardedClient, breaker_for
+from .connections import connections
 
 EDITABLE = ("base_url", "family", "timezone", "default_country", "balance_warning_below")
 
@@ -87,10 +88,13 @@ def client_for(workspace: Workspace) -> GoToneClient:
             _("No GoTone API token is set for this workspace. An admin can set it in the "
               "workspace settings."), settings_link=True,
         )  # fmt: skip
-    token = keys.decrypt(settings.token_enc, workspace.id)
+    pool = connections()
+    sealed = settings.token_enc
+    token = pool.token(workspace.id, sealed, lambda: keys.decrypt(sealed, workspace.id))
     # Every call passes the workspace's circuit breaker: a dead gateway fails fast.
     return GuardedClient(settings.base_url, token, timeout=current_app.config["GOTONE_TIMEOUT"],
                          family=settings.family,
+                         session=pool.session(workspace.id, settings.base_url),
                          breaker=breaker_for(workspace.id, settings.base_url))  # fmt: skip
 
 

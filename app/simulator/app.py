@@ -118,5 +118,8 @@ def _log_request(state: SimulatorState, config: SimulatorConfig, family: str) ->
                 "json": request.get_json(force=True, silent=True) if request.get_data() else None,
                 "query": dict(request.args.items()),
                 "time": time.time(),
+                # Which client connection carried the call (tests of connection reuse).
+                "peer_port": request.environ.get("REMOTE_PORT"),
+                "connection": request.headers.get("Connection", ""),
             }
         )
