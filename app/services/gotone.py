@@ -29,6 +29,10 @@ def get_settings(workspace: Workspace) -> GoToneSettings:
         )
         db.session.add(settings)
         db.session.flush()
+    # The session's identity map holds objects only while something refers to them: held by
+    # the workspace, later calls in this request (zone, client, cache key) find the row there
+    # instead of selecting it again.
+    workspace._held_gotone_settings = settings
     return settings
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..gotone.errors import NotFoundError
@@ -109,6 +110,11 @@ def _filtered(workspace: Workspace, filters: Filters) -> Select:
     return query
 
 
+# What a history row shows beside the message (member, type): loaded with the page, in the
+# same statement, not one query per row.
+_ROW_DETAILS = (joinedload(OutboxMessage.sent_by), joinedload(OutboxMessage.request))
+
+
 def search_messages(workspace: Workspace, filters: Filters, page: int = 1) -> HistoryPage:
     """Return one page of this workspace's outbox messages, newest first."""
     query = _filtered(workspace, filters)
@@ -116,7 +122,8 @@ def search_messages(workspace: Workspace, filters: Filters, page: int = 1) -> Hi
     last_page = max(1, math.ceil(total / PER_PAGE))
     page = min(max(page, 1), last_page)
     rows = db.session.scalars(
-        query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        query.options(*_ROW_DETAILS)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()  # fmt: skip
     return HistoryPage(list(rows), page, last_page, total)
@@ -126,6 +133,7 @@ def latest_messages(workspace: Workspace, limit: int = 5) -> list[OutboxMessage]
     """Return the workspace's most recent outbox messages (for the dashboard)."""
     return list(db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.workspace_id == workspace.id)
+        .options(*_ROW_DETAILS)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)
     ))  # fmt: skip
 

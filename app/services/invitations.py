@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Invitation, Membership, User, Workspace
@@ -46,6 +47,7 @@ def open_invitations(workspace: Workspace) -> list[Invitation]:
     """Return the workspace's unused, unrevoked, unexpired invitations."""
     rows = db.session.scalars(
         db.select(Invitation)
+        .options(joinedload(Invitation.created_by))  # shown in each row
         .where(Invitation.workspace_id == workspace.id)
         .order_by(Invitation.created_at.desc())
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import GoToneSettings, Membership, User, Workspace
@@ -17,6 +18,7 @@ def memberships_of(user: User) -> list[Membership]:
         db.session.scalars(
             db.select(Membership)
             .join(Workspace)
+            .options(contains_eager(Membership.workspace))  # the switcher shows the names
             .where(Membership.user_id == user.id)
             .order_by(Workspace.name, Workspace.id)
         )
@@ -57,8 +59,8 @@ def delete(workspace: Workspace, actor: User) -> None:
 def members(workspace: Workspace) -> list[Membership]:
     """Return the workspace's memberships, highest role first."""
     rows = db.session.scalars(
-        db.select(Membership).join(User).where(Membership.workspace_id == workspace.id)
-        .order_by(User.email)
+        db.select(Membership).join(User).options(contains_eager(Membership.user))
+        .where(Membership.workspace_id == workspace.id).order_by(User.email)
     )  # fmt: skip
     return sorted(rows, key=lambda m: -rank(m.role))
 
