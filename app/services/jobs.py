@@ -22,6 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Job, JobItem, User, Workspace, WorkspacePace
@@ -58,7 +59,8 @@ def list_jobs(workspace: Workspace, page: int = 1, per_page: int = PER_PAGE) -> 
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     rows = db.session.scalars(
-        scoped.order_by(Job.created_at.desc(), Job.id.desc())
+        scoped.options(joinedload(Job.created_by))  # each row shows its author
+        .order_by(Job.created_at.desc(), Job.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
