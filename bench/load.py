@@ -127,9 +127,10 @@ def warm_up(stack: Stack, sessions: int) -> None:
 
 
 def processes(stack: Stack, locust_pid: int) -> dict[str, list[int]]:
-    master = stack.procs[-1].pid
+    master, simulator = stack.procs[-1].pid, stack.procs[0].pid
+    # With --keep-alive the simulator is itself a gunicorn master and worker: count both.
     return {"gunicorn workers": children(master), "gunicorn master": [master],
-            "simulator": [stack.procs[0].pid], "locust": [locust_pid],
+            "simulator": [simulator, *children(simulator)], "locust": [locust_pid],
             "this driver": [os.getpid()]}  # fmt: skip
 
 
