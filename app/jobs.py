@@ -4,7 +4,8 @@ The database is the source of truth (app/models/jobs.py); the queue only wakes w
 Huey delivers a task at most once, so a consumer killed mid-task loses it: the sweeper
 (every JOBS_SWEEP_SECONDS in every consumer) re-queues items whose lease expired and wakes
 jobs nobody has worked on for a lease. Running the task twice never does the work twice:
-items are claimed one by one with an atomic UPDATE.
+items are claimed with an atomic UPDATE (a few at a time when the pace is fast), and each is
+called, finished or released on its own.
 
 `SqliteHuey` (a file in the instance folder, separate from the portal database) by default;
 `RedisHuey` when PORTAL_REDIS_URL is set, so consumers on several hosts share one queue.
@@ -46,7 +47,8 @@ def job_defaults(instance_path: str) -> dict[str, Any]:
         "JOBS_PACE": int(_env("PORTAL_JOBS_PACE", "60")),
         "JOBS_PACE_WINDOW": float(_env("PORTAL_JOBS_PACE_WINDOW", "60")),
         # A claimed item belongs to its worker this long; then the sweeper may re-queue it.
-        # It must exceed the gateway timeout plus the longest pace wait (JOBS_MAX_INLINE_WAIT).
+        # It must exceed the gateway timeout plus the longest pace wait (JOBS_MAX_INLINE_WAIT);
+        # a runner gives back claimed items it has not called within a quarter of it.
         "JOBS_LEASE_SECONDS": float(_env("PORTAL_JOBS_LEASE_SECONDS", "120")),
         "JOBS_SWEEP_SECONDS": float(_env("PORTAL_JOBS_SWEEP_SECONDS", "15")),
         # Runner tasks per job (they share the workspace's pace), and how long one runs

@@ -276,13 +276,14 @@ def process(job: Job) -> float | None:
     group_uid = job.group_uid
     max_attempts = current_app.config["JOBS_MAX_ATTEMPTS"]
 
-    def handle(client, item: JobItem) -> float | None:
+    def handle(client, item: jobs.ClaimedItem) -> float | None:
         return _create_contact(client, group_uid, item, max_attempts)
 
     return jobs.work_items(job, handle, client)
 
 
-def _create_contact(client, group_uid: str, item: JobItem, max_attempts: int) -> float | None:
+def _create_contact(client, group_uid: str, item: jobs.ClaimedItem,
+                    max_attempts: int) -> float | None:  # fmt: skip
     try:
         client.create_contact(group_uid, item.phone, item.first_name, item.last_name)
     except RateLimitedError as error:
@@ -315,7 +316,7 @@ def _create_contact(client, group_uid: str, item: JobItem, max_attempts: int) ->
     return None
 
 
-def item_workspace(item: JobItem) -> int:
+def item_workspace(item: jobs.ClaimedItem) -> int:
     return db.session.scalar(select(Job.workspace_id).where(Job.id == item.job_id))
 
 

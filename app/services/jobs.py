@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import random
 import secrets
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -165,63 +167,97 @@ def _workspace_of(job: Job) -> Workspace:
 
 
 # -- items -----------------------------------------------------------------------------------
-def claim_item(job_id: int) -> JobItem | None:
-    """Take the job's next ready item for this worker (commits); None when there is none.
+@dataclass(frozen=True)
+class ClaimedItem:
+    """A claimed item as its handler needs it: plain values read once at the claim.
 
+    Not an ORM object: those expire at every commit and would reload themselves with one
+    SELECT per attribute access after each of the runner's commits.
+    """
+
+    id: int
+    job_id: int
+    seq: int
+    phone: str | None
+    first_name: str
+    last_name: str
+    attempts: int
+    uncertain: bool
+    claim: str
+
+
+_CLAIMED_COLUMNS = (JobItem.id, JobItem.job_id, JobItem.seq, JobItem.phone, JobItem.first_name,
+                    JobItem.last_name, JobItem.attempts, JobItem.uncertain)  # fmt: skip
+
+
+def claim_items(job_id: int, limit: int = 1) -> list[ClaimedItem]:
+    """Take up to `limit` of the job's next ready items for this worker, in row order, in one
+    UPDATE (commits); [] when there is none.
+
+    Each item is still handled, finished or released on its own; only the claim is shared.
     PostgreSQL skips rows another worker is claiming (SKIP LOCKED); SQLite has one writer.
     """
     lease = timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
     token = secrets.token_hex(8)
-    candidate = (
+    candidates = (
         select(JobItem.id)
         .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED,
                JobItem.not_before <= time.time())  # fmt: skip
         .order_by(JobItem.seq)
-        .limit(1)
+        .limit(max(1, limit))
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
-    item_id = db.session.execute(
-        update(JobItem)
-        .where(JobItem.id == candidate, JobItem.state == states.QUEUED)
+    table = JobItem.__table__
+    rows = db.session.execute(
+        update(table)
+        .where(table.c.id.in_(candidates), table.c.state == states.QUEUED)
         .values(state=states.ITEM_RUNNING, claim=token, lease_until=utcnow() + lease,
-                attempts=JobItem.attempts + 1)  # fmt: skip
-        .returning(JobItem.id)
-        .execution_options(synchronize_session=False)
-    ).scalar()
+                attempts=table.c.attempts + 1)  # fmt: skip
+        .returning(*(table.c[column.key] for column in _CLAIMED_COLUMNS))
+    ).all()
     db.session.commit()
-    if item_id is None:
-        return None
-    return db.session.get(JobItem, item_id)
+    items = [ClaimedItem(*row, claim=token) for row in rows]
+    return sorted(items, key=lambda item: item.seq)
 
 
-def finish_item(item: JobItem, state: str, outcome: str, counter: str,
+def claim_item(job_id: int) -> ClaimedItem | None:
+    """Take the job's next ready item for this worker (commits); None when there is none."""
+    items = claim_items(job_id, 1)
+    return items[0] if items else None
+
+
+def finish_item(item: ClaimedItem, state: str, outcome: str, counter: str,
                 reason: str | None = None, **more: int) -> bool:  # fmt: skip
-    """Move a claimed item to a final state and count it on its job, once (commits).
+    """Move a claimed item to a final state and count it on its job, once (commits; inside
+    work_items the commit is the next slot's, see there).
 
     Returns False when this worker no longer held the item (the sweeper took it back).
+    The job's state comes back from the same UPDATE: the runner learns of a stop or a
+    failure without a query of its own per item.
     """
+    items, jobs_table = JobItem.__table__, Job.__table__
     result = db.session.execute(
-        update(JobItem)
-        .where(JobItem.id == item.id, JobItem.claim == item.claim,
-               JobItem.state == states.ITEM_RUNNING)  # fmt: skip
+        update(items)
+        .where(items.c.id == item.id, items.c.claim == item.claim,
+               items.c.state == states.ITEM_RUNNING)  # fmt: skip
         .values(state=state, outcome=outcome, reason=reason, claim=None, lease_until=None)
-        .execution_options(synchronize_session=False)
     )
     counted = result.rowcount == 1
     if counted:
-        values: dict[str, Any] = {counter: getattr(Job, counter) + 1, "heartbeat_at": utcnow()}
+        values: dict[str, Any] = {counter: jobs_table.c[counter] + 1, "heartbeat_at": utcnow()}
         for name, amount in more.items():
-            values[name] = getattr(Job, name) + amount
-        db.session.execute(
-            update(Job).where(Job.id == item.job_id).values(**values)
-            .execution_options(synchronize_session=False)
-        )  # fmt: skip
-    db.session.commit()
+            values[name] = jobs_table.c[name] + amount
+        job_state = db.session.execute(
+            update(jobs_table).where(jobs_table.c.id == item.job_id).values(**values)
+            .returning(jobs_table.c.state)
+        ).scalar()  # fmt: skip
+        _seen.state = (item.job_id, job_state)
+    if not getattr(_seen, "defer_commit", False):
+        db.session.commit()
     return counted
 
 
-def release_item(item: JobItem, *, delay: float = 0.0, uncertain: bool | None = None,
+def release_item(item: ClaimedItem, *, delay: float = 0.0, uncertain: bool | None = None,
                  attempted: bool = True) -> None:  # fmt: skip
     """Give a claimed item back to the queue, to be tried again after `delay` (commits).
 
@@ -240,6 +276,40 @@ def release_item(item: JobItem, *, delay: float = 0.0, uncertain: bool | None = 
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    db.session.commit()
+
+
+def give_back(items: list[ClaimedItem]) -> None:
+    """Return claimed items this runner did not start (no gateway call made) to the queue,
+    their attempt uncounted; if the job stopped meanwhile, they end as its queued items did
+    (commits)."""
+    if not items:
+        return
+    for item in items:
+        db.session.execute(
+            update(JobItem)
+            .where(JobItem.id == item.id, JobItem.claim == item.claim,
+                   JobItem.state == states.ITEM_RUNNING)  # fmt: skip
+            .values(state=states.QUEUED, claim=None, lease_until=None,
+                    attempts=JobItem.attempts - 1)  # fmt: skip
+            .execution_options(synchronize_session=False)
+        )
+    job_id = items[0].job_id
+    state, error = db.session.execute(select(Job.state, Job.error).where(Job.id == job_id)).one()
+    if state == states.CANCELLED:
+        cancel_queued(job_id)
+    elif state == states.FAILED:
+        failed = db.session.execute(
+            update(JobItem)
+            .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED)
+            .values(state=states.ITEM_FAILED, outcome="error", reason=error)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if failed:
+            db.session.execute(
+                update(Job).where(Job.id == job_id).values(failed=Job.failed + failed)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
     db.session.commit()
 
 
@@ -369,25 +439,43 @@ def pace_wait(workspace_id: int) -> float:
     return max(0.0, (next_at or 0.0) - time.time())
 
 
-def take_slot(workspace_id: int) -> float:
+def slot_interval(workspace_id: int) -> float:
+    """Seconds between two call slots of the workspace (its pace, + 2 % slack)."""
+    # 2 % slack: a call's arrival at the gateway jitters by a few ms, and the gateway's window
+    # starts at whichever call it counted first.
+    return current_app.config["JOBS_PACE_WINDOW"] * 1.02 / max(1, pace_of(workspace_id))
+
+
+def take_slot(workspace_id: int, interval: float | None = None) -> float:
     """Take the workspace's call slot if it is due (commits): 0.0, call now. Else the seconds
     until it is due (nothing taken).
 
     A slot is only ever taken at the moment of the call, never reserved ahead and slept on:
     a worker that wakes up late then delays the calls after it instead of crowding them.
     Slots are window/calls apart (+2 %), so no window of that length holds more than `calls`
-    calls, however many workers and hosts share the database.
+    calls, however many workers and hosts share the database (see `late` below).
+
+    `interval` (from slot_interval) lets a runner that already made sure of the pace row skip
+    reading the pace again for every call: one UPDATE per slot taken.
     """
-    # 2 % slack: a call's arrival at the gateway jitters by a few ms, and the gateway's window
-    # starts at whichever call it counted first.
-    interval = current_app.config["JOBS_PACE_WINDOW"] * 1.02 / max(1, pace_of(workspace_id))
-    _pace_row(workspace_id)
+    if interval is None:
+        interval = slot_interval(workspace_id)
+        _pace_row(workspace_id)
     now = time.time()
+    table = WorkspacePace.__table__
+    # The next slot follows the one taken on its grid (next_at + interval) unless this one is
+    # taken `late` or more after it was due (idle, or after a pause): then it starts anew from
+    # now. Anchored at now every time, each call's few ms of lateness (a sleep's overshoot, a
+    # busy interpreter) would add up and the pace would fall short of the limit. On the grid
+    # a window of length W holds at most floor((W + late) / interval) + 1 calls: with late at
+    # most 0.5 % of W that stays within `calls` at any pace, and half of the 2 % slack is
+    # left for the calls' jitter on their way to the gateway.
+    late = min(interval / 2, 0.005 * current_app.config["JOBS_PACE_WINDOW"])
     taken = db.session.execute(
-        update(WorkspacePace)
-        .where(WorkspacePace.workspace_id == workspace_id, WorkspacePace.next_at <= now)
-        .values(next_at=now + interval)
-        .execution_options(synchronize_session=False)
+        update(table)
+        .where(table.c.workspace_id == workspace_id, table.c.next_at <= now)
+        .values(next_at=case((table.c.next_at > now - late, table.c.next_at + interval),
+                             else_=now + interval))  # fmt: skip
     ).rowcount
     db.session.commit()
     if taken == 1:
@@ -395,11 +483,11 @@ def take_slot(workspace_id: int) -> float:
     return max(0.001, pace_wait(workspace_id))
 
 
-def acquire_slot(workspace_id: int, max_wait: float) -> float | None:
+def acquire_slot(workspace_id: int, max_wait: float, interval: float | None = None) -> float | None:
     """Wait (sleeping at most `max_wait` at a time) and take a call slot: None when taken,
     else the wait that was too long - the caller should come back later."""
     while True:
-        wait = take_slot(workspace_id)
+        wait = take_slot(workspace_id, interval)
         if wait == 0.0:
             return None
         if wait > max_wait:
@@ -454,7 +542,21 @@ def run(job_id: int) -> float | None:
     return handler(job)
 
 
-def work_items(job: Job, handle: Callable[[Any, JobItem], float | None],
+# A runner claims at most this share of a second of the workspace's pace at once (1 item at
+# the default 60 a minute), and never more than CLAIM_MAX: the claim's UPDATE and commit are
+# shared by the batch, while each item keeps its own slot, gateway call and finishing commit.
+CLAIM_SECONDS = 0.5
+CLAIM_MAX = 20
+# The pace setting is read again this often (a member's change applies within it).
+PACE_REFRESH_SECONDS = 2.0
+# Claimed items not started after this share of the lease go back to the queue and are
+# claimed anew, so that the sweeper never takes back an item its runner is about to call.
+HELD_LEASE_SHARE = 0.25
+
+_seen = threading.local()  # the job state the last finish_item read back, per thread
+
+
+def work_items(job: Job, handle: Callable[[Any, ClaimedItem], float | None],
                client: Any) -> float | None:  # fmt: skip
     """Claim and handle the job's items, paced, for one slice; then say when to run again.
 
@@ -464,27 +566,62 @@ def work_items(job: Job, handle: Callable[[Any, JobItem], float | None],
     config = current_app.config
     slice_end = time.monotonic() + config["JOBS_SLICE_SECONDS"]
     max_wait = config["JOBS_MAX_INLINE_WAIT"]
+    hold_for = config["JOBS_LEASE_SECONDS"] * HELD_LEASE_SHARE
     job_id, workspace_id = job.id, job.workspace_id
-    while time.monotonic() < slice_end:
-        if _job_state(job_id) != states.RUNNING:
-            return None
-        wait = pace_wait(workspace_id)
-        if wait > max_wait:
-            beat(job_id, wait)
-            return wait
-        item = claim_item(job_id)
-        if item is None:
-            return _after_last_item(job)
-        wait = acquire_slot(workspace_id, max_wait)
-        if wait is not None:
-            release_item(item, attempted=False)
-            beat(job_id, wait)
-            return wait
-        later = handle(client, item)
-        if later is not None:
-            beat(job_id, later)
-            return later
-    return 0.0  # slice used up: queue again behind other workspaces' tasks
+    held: list[ClaimedItem] = []
+    claimed_at = interval_at = 0.0
+    interval = 1.0
+    known_state: str | None = None
+    _pace_row(workspace_id)
+    try:
+        while time.monotonic() < slice_end:
+            # The job's state as the last finished item read it back, or else asked for.
+            state = known_state or _job_state(job_id)
+            if state != states.RUNNING:
+                return None
+            now = time.monotonic()
+            if now - interval_at > PACE_REFRESH_SECONDS:
+                interval, interval_at = slot_interval(workspace_id), now
+            if held and now - claimed_at > hold_for:
+                give_back(held)
+                held = []
+            if not held:
+                wait = pace_wait(workspace_id)
+                if wait > max_wait:
+                    beat(job_id, wait)
+                    return wait
+                batch = min(CLAIM_MAX, max(1, int(CLAIM_SECONDS / interval)))
+                held, claimed_at = claim_items(job_id, batch), time.monotonic()
+                if not held:
+                    return _after_last_item(job)
+            wait = acquire_slot(workspace_id, max_wait, interval)
+            if wait is not None:
+                beat(job_id, wait)
+                return wait
+            item = held.pop(0)
+            # A finished item is committed with the next slot's UPDATE (one write transaction
+            # per item, not two); a crash in between leaves it running, re-queued by the
+            # sweeper as uncertain - the path every interrupted call already takes.
+            _seen.state, _seen.defer_commit = None, True
+            try:
+                later = handle(client, item)
+            finally:
+                _seen.defer_commit = False
+            seen = _seen.state
+            known_state = seen[1] if seen and seen[0] == job_id else None
+            if later is not None:
+                beat(job_id, later)
+                return later
+        return 0.0  # slice used up: queue again behind other workspaces' tasks
+    finally:
+        # Items claimed but not called (the slice ended, a wait, a stop, an error): back to
+        # the queue now rather than after their lease.
+        if sys.exc_info()[0] is None:
+            db.session.commit()  # the last finished item
+        else:
+            db.session.rollback()
+        if held:
+            give_back(held)
 
 
 def _job_state(job_id: int) -> str | None:

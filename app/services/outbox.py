@@ -317,20 +317,26 @@ def send_inline(request: SendRequest, client: GoToneClient | None = None) -> Non
     finish_if_done(request.id)
 
 
-def _claim(request_id: int, **where) -> dict[str, int]:
-    """queued → sending for the request's rows (optionally one seq or chunk); phone → id."""
+def _claim(request_id: int, texts: dict[str, str] | None = None, **where) -> dict[str, int]:
+    """queued → sending for the request's rows (optionally one seq or chunk); phone → id.
+
+    `texts`, when given, receives phone → rendered text from the same UPDATE (a job's
+    personalised row needs its own text for the call; no second query).
+    """
+    table = OutboxMessage.__table__
     query = (
-        update(OutboxMessage)
-        .where(OutboxMessage.request_id == request_id, OutboxMessage.state == QUEUED,
-               *[getattr(OutboxMessage, k) == v for k, v in where.items()])  # fmt: skip
-        .values(state=SENDING, attempts=OutboxMessage.attempts + 1, attempted_at=utcnow(),
+        update(table)
+        .where(table.c.request_id == request_id, table.c.state == QUEUED,
+               *[table.c[k] == v for k, v in where.items()])  # fmt: skip
+        .values(state=SENDING, attempts=table.c.attempts + 1, attempted_at=utcnow(),
                 updated_at=utcnow())  # fmt: skip
-        .returning(OutboxMessage.id, OutboxMessage.phone)
-        .execution_options(synchronize_session=False)
+        .returning(table.c.id, table.c.phone, table.c.text)
     )
     rows = db.session.execute(query).all()
     db.session.commit()
-    return {phone: mid for mid, phone in rows}
+    if texts is not None:
+        texts.update((phone, text) for _mid, phone, text in rows)
+    return {phone: mid for mid, phone, _text in rows}
 
 
 def _touch(claimed: dict[str, int]) -> None:
@@ -355,9 +361,14 @@ def _mark(claimed: dict[str, int], state: str, error: str | None, *,
     db.session.commit()
 
 
-def _call(client: GoToneClient, request: SendRequest, claimed: dict[str, int],
-          text: str | None = None) -> str:  # fmt: skip
-    """One gateway call for the claimed rows; settle them. Returns done | retry | rate:<s>."""
+def _call(client: GoToneClient, request: SendRequest | SendSpec, claimed: dict[str, int],
+          text: str | None = None, settled: set[str] | None = None) -> str:  # fmt: skip
+    """One gateway call for the claimed rows; settle them. Returns done | retry | rate:<s>.
+
+    `settled`, when given, receives the states the rows were left in (None for a row another
+    worker changed meanwhile: the caller reads it again).
+    """
+    settled = set() if settled is None else settled
     try:
         result = client.send_sms(
             list(claimed), text if text is not None else request.text,
@@ -372,19 +383,20 @@ def _call(client: GoToneClient, request: SendRequest, claimed: dict[str, int],
     except GoToneError as error:
         if error.definitely_not_received:
             return "retry"
-        if error.may_have_been_processed:
-            _mark(claimed, UNKNOWN, str(error))
-        else:
-            _mark(claimed, FAILED, str(error))
+        state = UNKNOWN if error.may_have_been_processed else FAILED
+        _mark(claimed, state, str(error))
+        settled.add(state)
         return "done"
-    _settle(claimed, result)
+    settled.update(_settle(claimed, result))
     return "done"
 
 
 _DIGITS = re.compile(r"\D")
 
 
-def _settle(claimed: dict[str, int], result: SendResult) -> None:
+def _settle(claimed: dict[str, int], result: SendResult) -> set[str | None]:
+    """Write the gateway's answer on the claimed rows (commits); the states written."""
+    written: set[str | None] = set()
     reports = {_DIGITS.sub("", m.to or ""): m for m in result.messages}
     errors = " ".join(result.errors)
     now = utcnow()
@@ -404,11 +416,14 @@ def _settle(claimed: dict[str, int], result: SendResult) -> None:
         else:
             values = {"state": UNKNOWN,
                       "error": _("The gateway answered without a report for this number.")}
-        db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == mid, OutboxMessage.state == SENDING)
-            .values(updated_at=now, **values).execution_options(synchronize_session=False)
-        )  # fmt: skip
+        table = OutboxMessage.__table__
+        changed = db.session.execute(
+            update(table).where(table.c.id == mid, table.c.state == SENDING)
+            .values(updated_at=now, **values)
+        ).rowcount  # fmt: skip
+        written.add(values["state"] if changed == 1 else None)
     db.session.commit()
+    return written
 
 
 def finish_if_done(request_id: int) -> bool:
@@ -449,6 +464,29 @@ def refresh(request: SendRequest) -> SendRequest:
 
 
 # -- the job handler -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SendSpec:
+    """What a job's gateway calls need of their request, read once per slice (an ORM row
+    would reload itself after each of the runner's commits)."""
+
+    id: int
+    workspace_id: int
+    personalised: bool
+    text: str
+    type: str
+    sender_id: str | None
+    dlt_template_id: str | None
+    language: str | None
+    gender: str | None
+    media_url: str | None
+
+    @classmethod
+    def of(cls, request: SendRequest) -> SendSpec:
+        return cls(request.id, request.workspace_id, request.personalised, request.text,
+                   request.type, request.sender_id, request.dlt_template_id, request.language,
+                   request.gender, request.media_url)  # fmt: skip
+
+
 def process(job: Job) -> float | None:
     """Work on a send job for one slice (registered in services/jobs.run for kind 'send')."""
     request = db.session.scalar(select(SendRequest).where(SendRequest.job_id == job.id))
@@ -456,6 +494,7 @@ def process(job: Job) -> float | None:
         jobs_service.fail_job(job.id, _("The send of this job no longer exists."))
         return None
     request_id = request.id
+    spec = SendSpec.of(request)
     workspace = db.session.get(Workspace, job.workspace_id)
     try:
         client = client_for(workspace)
@@ -464,8 +503,8 @@ def process(job: Job) -> float | None:
         refresh(request)
         return None
 
-    def handle(client: GoToneClient, item: JobItem) -> float | None:
-        return _handle_item(client, request_id, item)
+    def handle(client: GoToneClient, item: jobs_service.ClaimedItem) -> float | None:
+        return _handle_item(client, spec, item)
 
     delay = jobs_service.work_items(job, handle, client)
     db.session.expire_all()
@@ -475,25 +514,35 @@ def process(job: Job) -> float | None:
     return delay
 
 
-def _handle_item(client: GoToneClient, request_id: int, item: JobItem) -> float | None:
-    request = db.session.get(SendRequest, request_id)
+def _handle_item(client: GoToneClient, request: SendSpec,
+                 item: jobs_service.ClaimedItem) -> float | None:  # fmt: skip
+    request_id = request.id
     where = {"seq": item.seq} if request.personalised else {"chunk": item.seq}
-    # Rows left `sending` by a worker that died mid-call may have reached the gateway.
-    stale = dict(db.session.execute(
-        select(OutboxMessage.phone, OutboxMessage.id).where(
-            OutboxMessage.request_id == request_id, OutboxMessage.state == SENDING,
-            *[getattr(OutboxMessage, k) == v for k, v in where.items()])
-    ).all())  # fmt: skip
-    _mark(stale, UNKNOWN, _("The worker stopped during the gateway call."))
-    claimed = _claim(request_id, **where)
+    if item.attempts > 1 or item.uncertain:
+        # An earlier attempt of this item was cut off: rows it left `sending` (its worker
+        # died mid-call) may have reached the gateway. A first attempt has none to find.
+        stale = dict(db.session.execute(
+            select(OutboxMessage.phone, OutboxMessage.id).where(
+                OutboxMessage.request_id == request_id, OutboxMessage.state == SENDING,
+                *[getattr(OutboxMessage, k) == v for k, v in where.items()])
+        ).all())  # fmt: skip
+        _mark(stale, UNKNOWN, _("The worker stopped during the gateway call."))
+    texts: dict[str, str] = {}
+    claimed = _claim(request_id, texts if request.personalised else None, **where)
     if not claimed:
-        jobs_service.finish_item(item, job_states.ITEM_DONE, "sent", "created")
+        # Nothing left to send: an earlier attempt settled the rows and its worker died
+        # before it counted the item. Count it as the rows ended.
+        ended = set(db.session.scalars(select(OutboxMessage.state).where(
+            OutboxMessage.request_id == request_id,
+            *[getattr(OutboxMessage, k) == v for k, v in where.items()])))  # fmt: skip
+        if ended <= {ACCEPTED}:
+            jobs_service.finish_item(item, job_states.ITEM_DONE, "sent", "created")
+        else:
+            jobs_service.finish_item(item, job_states.ITEM_FAILED, "error", "failed")
         return None
-    text = None
-    if request.personalised:
-        text = db.session.scalar(select(OutboxMessage.text).where(
-            OutboxMessage.id == next(iter(claimed.values()))))  # fmt: skip
-    outcome = _call(client, request, claimed, text)
+    text = next(iter(texts.values())) if request.personalised else None
+    settled: set[str | None] = set()
+    outcome = _call(client, request, claimed, text, settled)
     if outcome.startswith("rate:"):
         wait = jobs_service.pause_pace(request.workspace_id, float(outcome[5:]))
         jobs_service.release_item(item, attempted=False)
@@ -504,10 +553,12 @@ def _handle_item(client: GoToneClient, request_id: int, item: JobItem) -> float 
             jobs_service.release_item(item, delay=min(60.0, 2.0 ** item.attempts))
             return None
         _mark(claimed, FAILED, _("The gateway could not be reached; nothing was sent."))
-    states = set(db.session.scalars(select(OutboxMessage.state).where(
-        OutboxMessage.id.in_(list(claimed.values())))))  # fmt: skip
-    db.session.commit()
-    if states <= {ACCEPTED}:
+        settled = {None}
+    if None in settled:  # some row was not ours to settle: read what it became
+        settled = set(db.session.scalars(select(OutboxMessage.state).where(
+            OutboxMessage.id.in_(list(claimed.values())))))  # fmt: skip
+        db.session.commit()
+    if settled <= {ACCEPTED}:
         jobs_service.finish_item(item, job_states.ITEM_DONE, "sent", "created")
     else:
         jobs_service.finish_item(item, job_states.ITEM_FAILED, "error", "failed")
