@@ -13,10 +13,11 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import UnprocessableEntity
 
 from .extensions import db, htmx, login_manager
-from .models import Membership, Workspace
+from .models import Membership
 from .permissions import can
 
 CSP = (
@@ -118,7 +119,9 @@ def workspace_required(permission: str) -> Callable:
         @login_required
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             membership = db.session.scalar(
-                db.select(Membership).where(
+                db.select(Membership)
+                .options(joinedload(Membership.workspace))  # g.workspace: same statement
+                .where(
                     Membership.workspace_id == kwargs["workspace_id"],
                     Membership.user_id == current_user.id,
                 )
@@ -128,8 +131,10 @@ def workspace_required(permission: str) -> Callable:
             if not can(membership.role, permission):
                 abort(403)
             g.membership = membership
-            g.workspace = db.session.get(Workspace, membership.workspace_id)
-            session["workspace_id"] = membership.workspace_id
+            g.workspace = membership.workspace
+            if session.get("workspace_id") != membership.workspace_id:
+                # Only on a change: an assignment re-signs and re-sends the cookie every time.
+                session["workspace_id"] = membership.workspace_id
             return view(*args, **kwargs)
 
         wrapper.permission = permission  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import User, UserSession
@@ -37,9 +38,9 @@ def load(user_id: str, token: str, *, touch: bool = True) -> User | None:
     if not user_id.isdigit() or not token:
         return None
     row = db.session.scalar(
-        db.select(UserSession).where(
-            UserSession.token_hash == _digest(token), UserSession.user_id == int(user_id)
-        )
+        db.select(UserSession)
+        .options(joinedload(UserSession.user))  # every request needs both: one statement
+        .where(UserSession.token_hash == _digest(token), UserSession.user_id == int(user_id))
     )
     if row is None:
         return None
