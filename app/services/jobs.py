@@ -9,6 +9,7 @@ gateway's rules beyond pacing and which errors stop a whole job.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import secrets
@@ -22,14 +23,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Float, Integer, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Job, JobItem, User, Workspace, WorkspacePace
 from ..models import jobs as states
-from ..models.types import utcnow
+from ..models.types import UTCDateTime, utcnow
 from . import audit
 
 PER_PAGE = 25
@@ -235,26 +236,39 @@ def finish_item(item: ClaimedItem, state: str, outcome: str, counter: str,
     The job's state comes back from the same UPDATE: the runner learns of a stop or a
     failure without a query of its own per item.
     """
-    items, jobs_table = JobItem.__table__, Job.__table__
-    result = db.session.execute(
-        update(items)
-        .where(items.c.id == item.id, items.c.claim == item.claim,
-               items.c.state == states.ITEM_RUNNING)  # fmt: skip
-        .values(state=state, outcome=outcome, reason=reason, claim=None, lease_until=None)
-    )
+    finish_item_sql, count_sql = _finish_statements(counter, tuple(sorted(more)))
+    result = db.session.execute(finish_item_sql, {
+        "b_id": item.id, "b_claim": item.claim, "b_state": state, "b_outcome": outcome,
+        "b_reason": reason})  # fmt: skip
     counted = result.rowcount == 1
     if counted:
-        values: dict[str, Any] = {counter: jobs_table.c[counter] + 1, "heartbeat_at": utcnow()}
-        for name, amount in more.items():
-            values[name] = jobs_table.c[name] + amount
-        job_state = db.session.execute(
-            update(jobs_table).where(jobs_table.c.id == item.job_id).values(**values)
-            .returning(jobs_table.c.state)
-        ).scalar()  # fmt: skip
-        _seen.state = (item.job_id, job_state)
+        values = {"b_job": item.job_id, "b_now": utcnow()}
+        values.update({f"b_{name}": amount for name, amount in more.items()})
+        _seen.state = (item.job_id, db.session.execute(count_sql, values).scalar())
     if not getattr(_seen, "defer_commit", False):
         db.session.commit()
     return counted
+
+
+@functools.cache
+def _finish_statements(counter: str, more: tuple[str, ...]) -> tuple[Any, Any]:
+    """finish_item's two UPDATEs, built once per counter: run for every item of every job."""
+    items, jobs_table = JobItem.__table__, Job.__table__
+    finish = (
+        update(items)
+        .where(items.c.id == bindparam("b_id"), items.c.claim == bindparam("b_claim"),
+               items.c.state == states.ITEM_RUNNING)  # fmt: skip
+        .values(state=bindparam("b_state"), outcome=bindparam("b_outcome"),
+                reason=bindparam("b_reason", type_=items.c.reason.type), claim=None,
+                lease_until=None)  # fmt: skip
+    )
+    values: dict[str, Any] = {counter: jobs_table.c[counter] + 1,
+                              "heartbeat_at": bindparam("b_now", type_=UTCDateTime())}
+    for name in more:
+        values[name] = jobs_table.c[name] + bindparam(f"b_{name}", type_=Integer())
+    count = (update(jobs_table).where(jobs_table.c.id == bindparam("b_job")).values(**values)
+             .returning(jobs_table.c.state))  # fmt: skip
+    return finish, count
 
 
 def release_item(item: ClaimedItem, *, delay: float = 0.0, uncertain: bool | None = None,
@@ -462,7 +476,6 @@ def take_slot(workspace_id: int, interval: float | None = None) -> float:
         interval = slot_interval(workspace_id)
         _pace_row(workspace_id)
     now = time.time()
-    table = WorkspacePace.__table__
     # The next slot follows the one taken on its grid (next_at + interval) unless this one is
     # taken `late` or more after it was due (idle, or after a pause): then it starts anew from
     # now. Anchored at now every time, each call's few ms of lateness (a sleep's overshoot, a
@@ -471,16 +484,27 @@ def take_slot(workspace_id: int, interval: float | None = None) -> float:
     # most 0.5 % of W that stays within `calls` at any pace, and half of the 2 % slack is
     # left for the calls' jitter on their way to the gateway.
     late = min(interval / 2, 0.005 * current_app.config["JOBS_PACE_WINDOW"])
-    taken = db.session.execute(
-        update(table)
-        .where(table.c.workspace_id == workspace_id, table.c.next_at <= now)
-        .values(next_at=case((table.c.next_at > now - late, table.c.next_at + interval),
-                             else_=now + interval))  # fmt: skip
-    ).rowcount
+    taken = db.session.execute(_slot_statement(), {
+        "b_workspace": workspace_id, "b_now": now, "b_late": late, "b_interval": interval,
+    }).rowcount  # fmt: skip
     db.session.commit()
     if taken == 1:
         return 0.0
     return max(0.001, pace_wait(workspace_id))
+
+
+@functools.cache
+def _slot_statement() -> Any:
+    """take_slot's UPDATE, built once: it runs before every gateway call of every job."""
+    table = WorkspacePace.__table__
+    now, late = bindparam("b_now", type_=Float()), bindparam("b_late", type_=Float())
+    interval = bindparam("b_interval", type_=Float())
+    return (
+        update(table)
+        .where(table.c.workspace_id == bindparam("b_workspace"), table.c.next_at <= now)
+        .values(next_at=case((table.c.next_at > now - late, table.c.next_at + interval),
+                             else_=now + interval))  # fmt: skip
+    )
 
 
 def acquire_slot(workspace_id: int, max_wait: float, interval: float | None = None) -> float | None:
