@@ -63,7 +63,7 @@ def configure_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (every table registered before create_all/migrate)
     from .assets import init_assets
     from .extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
-    from .i18n import install_template_gettext
+    from .i18n import install_request_translations
     from .services import sessions
 
     init_assets(app)  # first: its after-request hook then runs last, on the final body
@@ -73,7 +73,7 @@ def configure_extensions(app: Flask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    install_template_gettext(app)
+    install_request_translations(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

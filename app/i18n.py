@@ -1,29 +1,45 @@
-"""Template gettext that looks the request's translations up once, not once per string.
+"""Translations looked up once per request, not once per string.
 
-flask-babel's template callables find the translations anew for every string (locale, domain
-and cache look-ups through `g`): about 10 µs each, and a list page shows some hundred strings
-(issue 8). The translations of a request cannot change while it renders, except through
-flask_babel.refresh(), which the portal never calls mid-request.
+flask-babel finds the translations anew for every string, Python or template: domain, locale
+and cache look-ups through `g`, about 10 µs each, and a list page translates a few hundred
+strings (labels of each row's state and type, table chrome, forms). Within a request they
+cannot change: flask-babel itself keeps the request's locale once chosen, and the portal never
+calls flask_babel.refresh() or force_locale().
 """
 
 from __future__ import annotations
 
-from flask import Flask, g
-from flask_babel import get_translations
+from flask import Flask, g, has_request_context
+from flask_babel import Domain, get_translations
 
 _KEY = "_portal_translations"
 
 
+class RequestCachedDomain(Domain):
+    """flask-babel's domain, keeping the request's translations on `g`."""
+
+    def get_translations(self):
+        if not has_request_context():
+            return super().get_translations()  # CLI and jobs: per call, as flask-babel does
+        held = g.get(_KEY)
+        if held is None or held[0] is not self:
+            held = (self, super().get_translations())
+            setattr(g, _KEY, held)
+        return held[1]
+
+
 def _translations():
-    found = g.get(_KEY)
-    if found is None:
-        found = get_translations()
-        setattr(g, _KEY, found)
-    return found
+    held = g.get(_KEY)
+    return held[1] if held is not None else get_translations()
 
 
-def install_template_gettext(app: Flask) -> None:
-    """Replace flask-babel's template callables (call after babel.init_app)."""
+def install_request_translations(app: Flask) -> None:
+    """Cache the translations per request for Python and template strings alike (call after
+    babel.init_app). Templates skip flask-babel's look-up chain altogether."""
+    with app.app_context():  # flask-babel builds its domain lazily, for the current app
+        domain = app.extensions["babel"].instance.domain_instance
+    if not isinstance(domain, RequestCachedDomain):
+        domain.__class__ = RequestCachedDomain  # the one instance flask-babel hands out
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
