@@ -93,7 +93,10 @@ class Stack:
 
     def __enter__(self) -> Stack:
         env = self.env()
-        self._spawn([sys.executable, "-m", "app.simulator", "--port", str(self.sim_port),
+        # Served with keep-alive, as a production gateway is: the portal's pooled sessions
+        # (and the direct calls it is compared with) reuse their connections.
+        self._spawn([sys.executable, "-m", "app.simulator", "--keep-alive",
+                     "--port", str(self.sim_port),
                      "--control", "--balance", "-1", "--rate-limit", "100000000"],
                     env, "simulator.log")  # fmt: skip
         wait_http(self.sim_url + "/_control/config")
