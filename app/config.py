@@ -47,7 +47,11 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": env.get("PORTAL_SECRET_KEY") or None,
         "ENCRYPTION_KEYS": env.get("PORTAL_ENCRYPTION_KEYS") or None,
         "SQLALCHEMY_DATABASE_URI": _database_url(env, instance),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server's connections can be dropped while idle in the pool; a SQLite file cannot
+        # (pinging it cost a statement per request).
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": not _database_url(env, instance).startswith("sqlite")
+        },
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,

@@ -7,14 +7,17 @@ The server's calculation is the authority: the live panel and the review step bo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from ..errors import ServiceUnavailableError
 from ..gotone.client import GoToneClient
 from ..gotone.errors import GoToneError
 from ..gotone.segments import SegmentInfo, count_segments
+from ..gotone.types import Balance
 from ..models import Workspace
 from ..models.outbox import MMS, PLAIN, VOICE
 from . import merge
@@ -124,10 +127,13 @@ class Estimate:
 
 
 def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
-             client: GoToneClient | None = None) -> Estimate:  # fmt: skip
+             client: GoToneClient | None = None, *,
+             balance: Callable[[], Balance] | None = None) -> Estimate:  # fmt: skip
     """Characters, encoding, segments (worst case after merging), recipients, units, balance.
 
     Units = segments × recipients at one unit per segment (the gateway's default price).
+    The balance comes from `balance()` when given (the compose page's cached one), else from
+    `client.get_balance()` (the review, which decides whether the send may go).
     """
     sms_type = sms_type or PLAIN
     info = message_segments(text, sms_type)
@@ -148,12 +154,13 @@ def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
         count, segments = len(recipients), info.segments
         units = segments * count
     result = Estimate(info, len(text), segments, count, units, merge_summary=summary)
-    if client is not None:
+    read = balance or (client.get_balance if client is not None else None)
+    if read is not None:
         try:
-            balance = client.get_balance()
-            result.balance_text = balance.remaining_balance
-            result.balance = balance.amount
-            result.unlimited = balance.unlimited
-        except GoToneError as error:
+            found = read()
+            result.balance_text = found.remaining_balance
+            result.balance = found.amount
+            result.unlimited = found.unlimited
+        except (GoToneError, ServiceUnavailableError) as error:
             result.balance_error = str(error)
     return result

@@ -14,6 +14,7 @@ re-encrypted (rotated) token misses it at once; entries live GOTONE_TOKEN_CACHE_
 from __future__ import annotations
 
 import http.cookiejar
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +40,7 @@ class Connections:
         with self._lock:
             found = self._sessions.get(key)
             if found is None:
-                found = self._sessions[key] = _pooled_session()
+                found = self._sessions[key] = _pooled_session(base_url)
             return found
 
     def token(self, workspace_id: int, sealed: str, decrypt: Callable[[], str]) -> str:
@@ -65,9 +66,16 @@ class Connections:
             session.close()
 
 
-def _pooled_session() -> requests.Session:
+def _pooled_session(base_url: str) -> requests.Session:
     session = requests.Session()
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    # The environment (proxy variables, CA bundle) is read once here instead of on every call:
+    # with trust_env requests also looked for a ~/.netrc on each call, whose credentials would
+    # replace the token's Authorization header.
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
+        "CURL_CA_BUNDLE") or True
+    session.trust_env = False
     adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

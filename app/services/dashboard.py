@@ -77,11 +77,17 @@ def account_card(workspace: Workspace) -> AccountCard:
     """Return the balance card (at most one get_balance per cache lifetime)."""
     threshold = gotone.get_settings(workspace).balance_warning_below
     try:
-        balance = _cached(workspace, "balance", lambda client: client.get_balance())
+        balance = cached_balance(workspace)
     except (GoToneError, ServiceUnavailableError) as exc:
         return AccountCard(None, threshold, error_text(exc),
                            isinstance(exc, ServiceUnavailableError))  # fmt: skip
     return AccountCard(balance, threshold)
+
+
+def cached_balance(workspace: Workspace) -> Balance:
+    """The balance as the dashboard shows it (cached). Raises GoToneError or
+    ServiceUnavailableError."""
+    return _cached(workspace, "balance", lambda client: client.get_balance())
 
 
 def profile_card(workspace: Workspace) -> ProfileCard:

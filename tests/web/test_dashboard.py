@@ -191,3 +191,12 @@ def test_a_send_drops_the_cached_balance_and_latest_messages_link_to_history(
     body = client.get(url).get_data(as_text=True)
     assert len(_calls(sim, "/balance")) == 2
     assert f"{url}/messages/history/{message.id}" in body and f"{url}/messages/history" in body
+
+
+def test_compose_and_its_live_panel_read_the_cached_balance(client, sim, owner, url):
+    """Typing in compose must not cost a gateway call per pause; the review still asks."""
+    client.get(url)  # the dashboard fills the cache
+    client.get(f"{url}/messages/compose")
+    answer = client.post(f"{url}/messages/panel", data={"text": "Hi", "numbers": "+12025550100"},
+                headers=HX)  # fmt: skip
+    assert answer.status_code == 200 and len(_calls(sim, "/balance")) == 1

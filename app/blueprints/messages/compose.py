@@ -17,7 +17,7 @@ from ...models.outbox import MMS, PLAIN, VOICE
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import compose as compose_service
-from ...services import outbox, scheduling, templates
+from ...services import dashboard, outbox, scheduling, templates
 from ...services.gotone import client_for
 from ...services.merge import has_fields
 from . import bp
@@ -62,7 +62,10 @@ def _panel(form: ComposeForm, client) -> compose_service.Estimate:
     if client is not None and form.groups.data:
         with contextlib.suppress(GoToneError):
             count += compose_service.group_sizes(client, list(form.groups.data))
-    result = compose_service.estimate(text, form.type.data, count, client)
+    # The balance the dashboard shows (cached 60 s): typing must not cost a gateway call per
+    # keystroke pause. The review asks the gateway afresh before anything is sent.
+    result = compose_service.estimate(text, form.type.data, count, client,
+                                      balance=lambda: dashboard.cached_balance(g.workspace))
     result.invalid = typed.invalid  # type: ignore[attr-defined]
     return result
 
