@@ -230,7 +230,11 @@ def init_assets(app: Flask) -> None:
 
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSIBLE)
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    app.config.setdefault("COMPRESS_BR_LEVEL", 4)  # about gzip's speed, a smaller page
+    # Pages are compressed on every request by a CPU-bound worker: brotli 1 takes a fifth of
+    # the time of brotli 4 (0.08 against 0.42 ms for a 22 KB page) for 30 % more bytes on
+    # pages of 2 to 3 KB compressed. gzip 1, for clients without brotli, likewise.
+    app.config.setdefault("COMPRESS_BR_LEVEL", 1)
+    app.config.setdefault("COMPRESS_LEVEL", 1)
     app.config.setdefault("COMPRESS_MIN_SIZE", MIN_SIZE)
     app.config["COMPRESS_REGISTER"] = False  # _compress calls it, after the BREACH check
     app.config["COMPRESS_STREAMS"] = False  # _compress_stream does those
