@@ -27,14 +27,18 @@ simulator: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
-# The database-backed suites again on PostgreSQL (the client and simulator suites hold no database).
+# The database-backed suites again on PostgreSQL. Left to the SQLite pass: the client and
+# simulator suites (no database), the browser tests (they drive the same views the web suites
+# run here) and the gateway fault matrices (what they vary is the gateway, not the database).
 # Form fuzzing runs its 500 examples per form on SQLite; here 50 check what PostgreSQL alone
 # refuses (NUL characters, integer ranges) without doubling CI's longest suite.
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PG_LEFT_TO_SQLITE := --ignore=tests/gotone --ignore=tests/simulator --ignore=tests/e2e \
+	--ignore=tests/reliability/test_fault_matrix.py --ignore=tests/web/test_gateway_errors.py
 test-pg: $(STAMP)
-	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-50} PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest --ignore=tests/gotone --ignore=tests/simulator $(PYTEST_ARGS)
+	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-50} PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PG_LEFT_TO_SQLITE) --durations=15 $(PYTEST_ARGS)
 
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
 from app.crypto import generate_key
@@ -91,15 +91,28 @@ def portal_config(tmp_path, pg_schema, **extra) -> dict:
     if pg_schema:
         config["SQLALCHEMY_DATABASE_URI"] = PG_URL
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"options": f"-csearch_path={pg_schema}"},
+            # No WAL flush per commit: a test database need not survive a power cut, and the
+            # suite commits thousands of times (what is stored is the same).
+            "connect_args": {"options": f"-csearch_path={pg_schema} -csynchronous_commit=off"},
         }
     config.update(extra)
     return config
 
 
 def reset_schema() -> None:
-    """Empty the database: drop everything (tables and Alembic's bookkeeping), create all."""
+    """Empty the database. PostgreSQL's schema lives for the whole run: when it holds exactly
+    the models' tables they are truncated (a third of the time of dropping and creating them);
+    anything else (a migration test's leftovers, Alembic's bookkeeping) is dropped and the
+    tables created afresh. A SQLite file is new for each test."""
     _db.session.remove()
+    tables = _db.metadata.sorted_tables
+    if _db.engine.dialect.name == "postgresql":
+        existing = set(inspect(_db.engine).get_table_names())
+        if existing == {table.name for table in tables}:
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            with _db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
     with _db.engine.begin() as conn:
         _db.metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
