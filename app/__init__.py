@@ -122,6 +122,7 @@ def configure_templates(app: Flask) -> None:
 
     @app.context_processor
     def portal_context() -> dict[str, Any]:
+        from .rendering import row_url
         from .services.workspaces import memberships_of
 
         def can_do(permission: str) -> bool:
@@ -134,6 +135,7 @@ def configure_templates(app: Flask) -> None:
             return memberships_of(current_user)
 
         return {
+            "row_url": row_url,
             "html_lang": "zh-Hans" if str(get_locale()) == "zh_Hans" else "en",
             "role_name": role_label,
             "can_do": can_do,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Response,
+    g,
     get_flashed_messages,
     make_response,
     redirect,
     render_template,
     request,
+    url_for,
 )
 from jinja2_fragments.flask import render_block
 
@@ -74,3 +77,30 @@ def with_oob(response: Response, template: str, block: str, **ctx: Any) -> Respo
         extra = render_block(template, block, **{**ctx, "oob": True})
         response.set_data(response.get_data(as_text=True) + extra)
     return response
+
+
+# Placeholders url_for writes as they are: letters and digits for string ids, a number that
+# an int converter accepts for integer ids.
+_ROW_TEXT, _ROW_NUMBER = "rowurlvalue0placeholder", 918273645546372819
+
+
+def row_url(endpoint: str, name: str, value: Any, **fixed: Any) -> str:
+    """url_for(endpoint, name=value, **fixed) for the rows of a table.
+
+    Each row of a list links to the same few endpoints with only its own id changing, and
+    url_for costs about 15 µs: three links on 25 rows were a third of a list page's time.
+    The URL is built once per request with a placeholder, then each row's id, fully
+    percent-encoded (ids come from the gateway), takes the placeholder's place.
+    """
+    number = isinstance(value, int)
+    key = (endpoint, name, number, tuple(sorted(fixed.items())))
+    patterns = g.setdefault("_row_urls", {})
+    if key not in patterns:
+        placeholder = _ROW_NUMBER if number else _ROW_TEXT
+        built = url_for(endpoint, **{name: placeholder}, **fixed)
+        # Anything unusual (the placeholder twice, or not at all): plain url_for for this key.
+        patterns[key] = built if built.count(str(placeholder)) == 1 else None
+    pattern = patterns[key]
+    if pattern is None:
+        return url_for(endpoint, **{name: value}, **fixed)
+    return pattern.replace(str(_ROW_NUMBER if number else _ROW_TEXT), quote(str(value), safe=""))

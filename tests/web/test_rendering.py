@@ -164,3 +164,30 @@ def test_vendored_javascript_is_small_and_licensed():
     scripts = [p for p in static.rglob("*.js")]
     assert sum(len(gzip.compress(p.read_bytes())) for p in scripts) <= 25 * 1024
     assert (static / "vendor" / "htmx-2.0.11" / "LICENSE").exists()
+
+
+@pytest.mark.parametrize(("endpoint", "name", "value", "fixed"), [
+    ("groups.show", "group_uid", "6065ecdc9184a", {"workspace_id": 3}),
+    ("contacts.edit", "contact_uid", "x9", {"workspace_id": 3, "group_uid": "g1", "page": 2}),
+    ("messages.message", "message_id", 42, {"workspace_id": 7}),
+])
+def test_row_url_is_url_for(app, endpoint, name, value, fixed):
+    from flask import url_for
+
+    from app.rendering import row_url
+
+    with app.test_request_context("/"):
+        first = row_url(endpoint, name, value, **fixed)
+        again = row_url(endpoint, name, value, **fixed)  # from the request's pattern
+        assert first == again == url_for(endpoint, **{name: value}, **fixed)
+
+
+def test_row_url_encodes_whatever_the_gateway_calls_an_id(app):
+    from urllib.parse import unquote
+
+    from app.rendering import row_url
+
+    with app.test_request_context("/"):
+        url = row_url("groups.show", "group_uid", 'a b/c?d&e#"<x>', workspace_id=1)
+    assert url.startswith("/w/1/groups/") and not set(url[12:]) & set(" /?&#\"<>")
+    assert unquote(url[12:]) == 'a b/c?d&e#"<x>'
