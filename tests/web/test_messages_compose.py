@@ -88,3 +88,21 @@ def test_voice_send_needs_language_and_gender(client, base, sim, gateway_token):
 def test_viewers_cannot_fetch_compose_fields(client, sim_workspace, base):
     login(client, add_member(sim_workspace, make_user(), Role.VIEWER))
     assert client.get(f"{base}/type-fields?type=voice", headers=HX).status_code == 403
+
+
+def test_live_panel_and_review_do_not_walk_every_group(client, base, sim, gateway_token):
+    """Only the compose page lists every group; typing, review and send ask for the chosen."""
+    chosen = sim.control.seed_group(gateway_token, "Chosen", [{"phone": "12025550111"}])["uid"]
+    for n in range(30):  # two pages of groups at the gateway
+        sim.control.seed_group(gateway_token, f"Other {n:02d}")
+    before = len(sim.control.requests())
+    panel = client.post(f"{base}/panel", data=form_data("k-panel", groups=[chosen]), headers=HX)
+    review = client.post(f"{base}/review", data=form_data("k-review", groups=[chosen]))
+    calls = sim.control.requests()[before:]
+    assert panel.status_code == 200 and review.status_code == 200
+    assert not [c for c in calls if c["method"] == "GET" and c["path"].endswith("/contacts")]
+    assert [c for c in calls if c["path"].endswith(f"/contacts/{chosen}/show")]
+    page = client.get(f"{base}/compose")
+    listed = [c for c in sim.control.requests() if c["path"].endswith("/contacts")]
+    assert page.status_code == 200 and len(listed) == 2 and "Other 29" in page.get_data(
+        as_text=True)

@@ -45,13 +45,35 @@ def _client():
         return None, str(error)
 
 
-def _form(client, formdata=True) -> tuple[ComposeForm, list, str | None]:
+def _form(client, formdata=True, *, listed=True) -> tuple[ComposeForm, list, str | None]:
+    """The compose form. listed=False skips walking every group of the workspace (a gateway
+    call per 25 groups): the live panel and the review/send posts only need the chosen ones."""
     form = ComposeForm() if formdata else ComposeForm(formdata=None)
-    groups, error = _groups(client) if client else ([], None)
+    if listed:
+        groups, error = _groups(client) if client else ([], None)
+    else:
+        groups, error = _chosen_groups(client, form.groups.data or []), None
     form.groups.choices = [SelectChoice(grp.uid, grp.name) for grp in groups]
     if not form.send_key.data:
         form.send_key.data = uuid.uuid4().hex
     return form, groups, error
+
+
+def _chosen_groups(client, uids: list[str]) -> list:
+    """The chosen groups, one `show` each, for their names; any the gateway cannot show are
+    left out here and reported by the recipients' expansion (which reads every one)."""
+    found = []
+    for uid in uids[:MAX_GROUPS_LISTED] if client is not None else []:
+        with contextlib.suppress(GoToneError):
+            found.append(client.get_group(uid))
+    return found
+
+
+def _with_every_group(form, client) -> tuple[list, str | None]:
+    """Fill the form's group choices with every group, to show the compose page again."""
+    groups, error = _groups(client) if client else ([], None)
+    form.groups.choices = [SelectChoice(grp.uid, grp.name) for grp in groups]
+    return groups, error
 
 
 def _panel(form: ComposeForm, client) -> compose_service.Estimate:
@@ -110,7 +132,7 @@ def type_fields(workspace_id):
 @workspace_required("messages.send")
 def panel(workspace_id):
     client, _error = _client()
-    form, groups, groups_error = _form(client)
+    form, groups, groups_error = _form(client, listed=not is_fragment_request())
     if not is_fragment_request():
         return _compose_page(form, groups, groups_error, client)
     warning = compose_service.sender_warning(form.sender_id.data)
@@ -152,17 +174,21 @@ def _check(form, draft, people, estimate) -> list[str]:
 def _prepare():
     """Parse the form, expand the recipients, estimate. Returns a response on a problem."""
     client, client_error = _client()
-    form, groups, groups_error = _form(client)
+    form, groups, _none = _form(client, listed=False)
+
+    def again():  # the compose page once more, every group to choose from, what was typed kept
+        return _compose_page(form, *_with_every_group(form, client), client, 422)
+
     if client is None:
         flash(client_error, "error")
-        return None, _compose_page(form, groups, groups_error, client, 422)
+        return None, again()
     if not form.validate_on_submit():
-        return None, _compose_page(form, groups, groups_error, client, 422)
+        return None, again()
     try:
         draft, people = _draft(form, client, groups)
     except GoToneError as error:
         flash(str(error), "error")
-        return None, _compose_page(form, groups, groups_error, client, 422)
+        return None, again()
     estimate = compose_service.estimate(draft.text, draft.type, draft.recipients, client)
     problems = _check(form, draft, people, estimate)
     return (form, groups, client, draft, people, estimate, problems), None
