@@ -19,16 +19,18 @@ Rules that move a message (see app/models/outbox.py for the states):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -323,20 +325,40 @@ def _claim(request_id: int, texts: dict[str, str] | None = None, **where) -> dic
     `texts`, when given, receives phone → rendered text from the same UPDATE (a job's
     personalised row needs its own text for the call; no second query).
     """
-    table = OutboxMessage.__table__
-    query = (
-        update(table)
-        .where(table.c.request_id == request_id, table.c.state == QUEUED,
-               *[table.c[k] == v for k, v in where.items()])  # fmt: skip
-        .values(state=SENDING, attempts=table.c.attempts + 1, attempted_at=utcnow(),
-                updated_at=utcnow())  # fmt: skip
-        .returning(table.c.id, table.c.phone, table.c.text)
-    )
-    rows = db.session.execute(query).all()
+    now = utcnow()
+    rows = db.session.execute(_claim_statement(tuple(sorted(where))), {
+        "b_request": request_id, "b_now": now, **{f"b_{k}": v for k, v in where.items()},
+    }).all()  # fmt: skip
     db.session.commit()
     if texts is not None:
         texts.update((phone, text) for _mid, phone, text in rows)
     return {phone: mid for mid, phone, _text in rows}
+
+
+@functools.cache
+def _claim_statement(keys: tuple[str, ...]) -> Any:
+    """_claim's UPDATE for rows selected by `keys` (seq, chunk), built once: a job runs it for
+    every message."""
+    table = OutboxMessage.__table__
+    now = bindparam("b_now", type_=table.c.updated_at.type)
+    return (
+        update(table)
+        .where(table.c.request_id == bindparam("b_request"), table.c.state == QUEUED,
+               *[table.c[k] == bindparam(f"b_{k}") for k in keys])  # fmt: skip
+        .values(state=SENDING, attempts=table.c.attempts + 1, attempted_at=now, updated_at=now)
+        .returning(table.c.id, table.c.phone, table.c.text)
+    )
+
+
+@functools.cache
+def _settle_statement(keys: tuple[str, ...]) -> Any:
+    """_settle's UPDATE of one row setting `keys`, built once per shape of answer."""
+    table = OutboxMessage.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.state == SENDING)
+        .values(**{k: bindparam(f"b_{k}", type_=table.c[k].type) for k in keys})
+    )
 
 
 def _touch(claimed: dict[str, int]) -> None:
@@ -416,11 +438,11 @@ def _settle(claimed: dict[str, int], result: SendResult) -> set[str | None]:
         else:
             values = {"state": UNKNOWN,
                       "error": _("The gateway answered without a report for this number.")}
-        table = OutboxMessage.__table__
+        values["updated_at"] = now
         changed = db.session.execute(
-            update(table).where(table.c.id == mid, table.c.state == SENDING)
-            .values(updated_at=now, **values)
-        ).rowcount  # fmt: skip
+            _settle_statement(tuple(sorted(values))),
+            {"b_id": mid, **{f"b_{k}": v for k, v in values.items()}},
+        ).rowcount
         written.add(values["state"] if changed == 1 else None)
     db.session.commit()
     return written
