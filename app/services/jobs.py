@@ -200,23 +200,34 @@ def claim_items(job_id: int, limit: int = 1) -> list[ClaimedItem]:
     """
     lease = timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
     token = secrets.token_hex(8)
-    candidates = (
-        select(JobItem.id)
-        .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED,
-               JobItem.not_before <= time.time())  # fmt: skip
-        .order_by(JobItem.seq)
-        .limit(max(1, limit))
-        .with_for_update(skip_locked=True)
-    )
     table = JobItem.__table__
-    rows = db.session.execute(
-        update(table)
-        .where(table.c.id.in_(candidates), table.c.state == states.QUEUED)
-        .values(state=states.ITEM_RUNNING, claim=token, lease_until=utcnow() + lease,
-                attempts=table.c.attempts + 1)  # fmt: skip
-        .returning(*(table.c[column.key] for column in _CLAIMED_COLUMNS))
-    ).all()
-    db.session.commit()
+    # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED):
+    # PostgreSQL may run such a subquery again for every row it updates, and each run skips
+    # the rows the last one locked: n items asked, 3n claimed. The ids are locked by the
+    # SELECT, then claimed; the state guard keeps another worker's claim (SQLite: no lock,
+    # a race lost means fewer rows, so look again).
+    for _attempt in range(5):
+        ids = db.session.scalars(
+            select(JobItem.id)
+            .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED,
+                   JobItem.not_before <= time.time())  # fmt: skip
+            .order_by(JobItem.seq)
+            .limit(max(1, limit))
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not ids:
+            db.session.commit()
+            return []
+        rows = db.session.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.state == states.QUEUED)
+            .values(state=states.ITEM_RUNNING, claim=token, lease_until=utcnow() + lease,
+                    attempts=table.c.attempts + 1)  # fmt: skip
+            .returning(*(table.c[column.key] for column in _CLAIMED_COLUMNS))
+        ).all()
+        db.session.commit()
+        if rows:
+            break
     items = [ClaimedItem(*row, claim=token) for row in rows]
     return sorted(items, key=lambda item: item.seq)
 
