@@ -11,6 +11,7 @@ inside the answer.
 
 from __future__ import annotations
 
+import heapq
 import socket
 import threading
 import time
@@ -157,9 +158,72 @@ def _socket_of(response: requests.Response) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
+class _Alarm:
+    """One armed deadline of the watchdog; cancel() disarms it."""
+
+    __slots__ = ("deadline", "fire", "cancelled")
+
+    def __init__(self, deadline: float, fire) -> None:
+        self.deadline, self.fire, self.cancelled = deadline, fire, False
+
+    def __lt__(self, other: _Alarm) -> bool:
+        return self.deadline < other.deadline
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Watchdog:
+    """One thread per process fires every call's deadline.
+
+    A threading.Timer per call started a thread for each gateway call, about a fifth of a
+    call's CPU in the bulk jobs (bench/bulk.py). Alarms wait in a heap; the thread sleeps until
+    the earliest one, and a cancelled alarm is simply skipped when its time comes.
+    """
+
+    def __init__(self) -> None:
+        self._alarms: list[_Alarm] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, deadline: float, fire) -> _Alarm:
+        alarm = _Alarm(deadline, fire)
+        with self._wake:
+            heapq.heappush(self._alarms, alarm)
+            if self._thread is None or not self._thread.is_alive():  # first use, or after fork
+                self._thread = threading.Thread(target=self._run, name="gotone-watchdog",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+            elif self._alarms[0] is alarm:
+                self._wake.notify()  # earlier than what the thread sleeps towards
+        return alarm
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._alarms and self._alarms[0].cancelled:
+                    heapq.heappop(self._alarms)
+                if not self._alarms:
+                    self._wake.wait()
+                    continue
+                left = self._alarms[0].deadline - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                due = heapq.heappop(self._alarms)
+            if not due.cancelled:
+                try:
+                    due.fire()
+                except Exception:  # noqa: BLE001, S112 - the thread must outlive one bad alarm
+                    continue
+
+
+_WATCHDOG = _Watchdog()
+
+
 def _start_watchdog(
     response: requests.Response, deadline: float, expired: threading.Event
-) -> threading.Timer | None:
+) -> _Alarm | None:
     """Shut the socket down at the deadline; a blocked recv() then returns at once."""
     sock = _socket_of(response)
     if sock is None:
@@ -176,7 +240,4 @@ def _start_watchdog(
         except OSError:
             return
 
-    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), fire)
-    timer.daemon = True
-    timer.start()
-    return timer
+    return _WATCHDOG.arm(deadline, fire)
