@@ -46,6 +46,7 @@ from bench.stack import (  # noqa: E402
     Stack,
     children,
     cpu_seconds,
+    stop,
     wait_http,
 )
 
@@ -135,13 +136,7 @@ class Bench:
         return self
 
     def __exit__(self, *exc) -> None:
-        for proc in reversed(self.procs):
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(self.procs)
         self.ctx.pop()
 
     def fresh_account(self, limit: int = UNLIMITED) -> None:

@@ -107,13 +107,7 @@ class Stack:
         return self
 
     def __exit__(self, *exc) -> None:
-        for proc in reversed(self.procs):
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(self.procs)
 
     def _seed(self, env: dict[str, str]) -> None:
         from app.simulator.control import SimulatorControl
@@ -189,6 +183,17 @@ class Stack:
             except FileNotFoundError:
                 pass
         return sizes
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    """Terminate processes, newest first; kill those still running after 15 s."""
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _children(pid: int) -> list[str]:
