@@ -26,9 +26,17 @@ def history_time(moment: datetime | None) -> str:
     """A stored UTC time shown in the workspace's timezone (UTC outside a workspace)."""
     if moment is None:
         return ""
-    workspace = g.get("workspace")
-    zone = gotone.get_settings(workspace).timezone if workspace is not None else "UTC"
-    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(_workspace_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def _workspace_zone() -> ZoneInfo:
+    """The current workspace's timezone, looked up once per request (a list shows 25 times)."""
+    zone = g.get("_history_zone")
+    if zone is None:
+        workspace = g.get("workspace")
+        name = gotone.get_settings(workspace).timezone if workspace is not None else None
+        zone = g._history_zone = ZoneInfo(name or "UTC")
+    return zone
 
 
 @bp.app_template_global("history_state")

@@ -2,45 +2,55 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SearchField, SelectField
+from wtforms import DateField, SearchField
 from wtforms.validators import Length, Optional, ValidationError
 
 from ..models.outbox import MESSAGE_STATES, MMS, PLAIN, VOICE
 from ..services.history import DELIVERED, Filters
+from . import SelectField
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
-def state_labels() -> dict[str, str]:
-    return {
-        "queued": _l("Queued"),
-        "sending": _l("Sending"),
-        "accepted": _l("Accepted"),
-        "failed": _l("Failed"),
-        "unknown": _l("Unknown: may have been sent"),
-        "cancelled": _l("Cancelled"),
-        "missed": _l("Missed"),
-        DELIVERED: _l("Delivered (gateway)"),
-    }
+# Lazy strings, built once: each is translated when shown, in the request's locale. The
+# history and dashboard rows look a label up per row; rebuilding these dicts there was a few
+# hundred lazy strings per page.
+_STATE_LABELS = {
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "accepted": _l("Accepted"),
+    "failed": _l("Failed"),
+    "unknown": _l("Unknown: may have been sent"),
+    "cancelled": _l("Cancelled"),
+    "missed": _l("Missed"),
+    DELIVERED: _l("Delivered (gateway)"),
+}
+_REQUEST_STATE_LABELS = {
+    "scheduled": _l("Scheduled"),
+    "queued": _l("Sending"),
+    "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+    "missed": _l("Missed: not sent at its time"),
+}
+_TYPE_LABELS = {PLAIN: _l("Plain"), VOICE: _l("Voice"), MMS: _l("MMS")}
 
 
-def request_state_labels() -> dict[str, str]:
+def state_labels() -> Mapping[str, str]:
+    return _STATE_LABELS
+
+
+def request_state_labels() -> Mapping[str, str]:
     """Labels of a send request's states (scheduled, queued, done, cancelled, missed)."""
-    return {
-        "scheduled": _l("Scheduled"),
-        "queued": _l("Sending"),
-        "done": _l("Done"),
-        "cancelled": _l("Cancelled"),
-        "missed": _l("Missed: not sent at its time"),
-    }
+    return _REQUEST_STATE_LABELS
 
 
-def type_labels() -> dict[str, str]:
-    return {PLAIN: _l("Plain"), VOICE: _l("Voice"), MMS: _l("MMS")}
+def type_labels() -> Mapping[str, str]:
+    return _TYPE_LABELS
 
 
 class HistoryFilterForm(FlaskForm):
