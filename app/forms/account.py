@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from . import SelectField
 from .auth import new_password_field
 
 LANGUAGES = [SelectChoice("en", "English"), SelectChoice("zh_Hans", "简体中文")]

@@ -8,8 +8,6 @@ from wtforms import (
     DateField,
     HiddenField,
     SelectChoice,
-    SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -17,6 +15,7 @@ from wtforms import (
 from wtforms.validators import URL, InputRequired, Length, Optional, ValidationError
 
 from ..gotone.payloads import VOICE_GENDERS, VOICE_LANGUAGES
+from . import SelectField, SelectMultipleField
 
 TEXT_MAX = 1600
 

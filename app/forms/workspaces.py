@@ -14,14 +14,13 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectChoice,
-    SelectField,
     StringField,
     URLField,
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..permissions import ROLE_ORDER, Role
-from . import SafeNumberRange
+from . import SafeNumberRange, SelectField
 
 
 @cache
