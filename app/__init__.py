@@ -123,7 +123,7 @@ def configure_templates(app: Flask) -> None:
     @app.context_processor
     def portal_context() -> dict[str, Any]:
         from .rendering import row_url
-        from .services.workspaces import memberships_of
+        from .services.workspaces import switcher_entries
 
         def can_do(permission: str) -> bool:
             membership = g.get("membership")
@@ -132,7 +132,7 @@ def configure_templates(app: Flask) -> None:
         def switcher():
             if not current_user.is_authenticated:
                 return []
-            return memberships_of(current_user)
+            return switcher_entries(current_user)
 
         return {
             "row_url": row_url,
