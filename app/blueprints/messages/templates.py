@@ -16,8 +16,7 @@ from . import bp
 
 def _list_page(form, status=200):
     return render_page("messages/templates.html", None, status=status, form=form,
-                       templates=templates_service.list_templates(g.workspace),
-                       button_form=EmptyForm(formdata=None))  # fmt: skip
+                       templates=templates_service.list_templates(g.workspace))  # fmt: skip
 
 
 @bp.get("/templates")
