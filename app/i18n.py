@@ -9,10 +9,16 @@ calls flask_babel.refresh() or force_locale().
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g, has_request_context
 from flask_babel import Domain, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 _KEY = "_portal_translations"
+_STRINGS_KEY = "_portal_template_strings"
 
 
 class RequestCachedDomain(Domain):
@@ -47,3 +53,26 @@ def install_request_translations(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # `_()` in templates: Jinja's newstyle alias resolves `gettext` and calls through the
+    # context twice for every string (a page has a hundred); this gives the same result
+    # directly, and keeps each string without variables for the rest of the request.
+    app.jinja_env.globals["_"] = _template_gettext
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, **variables: Any) -> str:
+    """What Jinja's newstyle `_()` returns: the translation, Markup when autoescaping, always
+    %-formatted (so "%%" is "%"), with the variables escaped."""
+    # The catalogue's text is ours and trusted, as in Jinja's own gettext: Markup, and
+    # Markup's % escapes the variables.
+    autoescape = context.eval_ctx.autoescape
+    if variables or not has_request_context():
+        text = _translations().ugettext(string)
+        return (Markup(text) if autoescape else text) % variables  # noqa: S704
+    held = g.setdefault(_STRINGS_KEY, {})
+    key = (string, autoescape)
+    found = held.get(key)
+    if found is None:
+        text = _translations().ugettext(string)
+        found = held[key] = (Markup(text) if autoescape else text) % {}  # noqa: S704
+    return found
