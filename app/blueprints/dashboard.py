@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, g, redirect, url_for
 
 from ..forms import EmptyForm
-from ..forms.history import request_state_labels, state_labels, type_labels
+from ..forms.history import REQUEST_STATE_LABELS, STATE_LABELS, TYPE_LABELS
 from ..rendering import is_fragment_request, redirect_to, render_page
 from ..security import workspace_required
-from ..services import dashboard, gotone, history
+from ..services import dashboard, history, scheduling
 
 bp = Blueprint("dashboard", __name__, url_prefix="/w/<int:workspace_id>/dashboard")
 TEMPLATE = "dashboard/index.html"
@@ -34,27 +34,27 @@ def _workspace_zone() -> ZoneInfo:
     zone = g.get("_history_zone")
     if zone is None:
         workspace = g.get("workspace")
-        name = gotone.get_settings(workspace).timezone if workspace is not None else None
-        zone = g._history_zone = ZoneInfo(name or "UTC")
+        zone = scheduling.zone_of(workspace) if workspace is not None else ZoneInfo("UTC")
+        g._history_zone = zone
     return zone
 
 
 @bp.app_template_global("history_state")
 def history_state(state: str) -> str:
     """The label of an outbox state."""
-    return str(state_labels().get(state, state))
+    return str(STATE_LABELS.get(state, state))
 
 
 @bp.app_template_global("request_state")
 def request_state(state: str) -> str:
     """The label of a send request's state."""
-    return str(request_state_labels().get(state, state))
+    return str(REQUEST_STATE_LABELS.get(state, state))
 
 
 @bp.app_template_global("history_type")
 def history_type(kind: str) -> str:
     """The label of a message type."""
-    return str(type_labels().get(kind, kind))
+    return str(TYPE_LABELS.get(kind, kind))
 
 
 def page_context() -> dict:

@@ -20,7 +20,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 # Lazy strings, built once: each is translated when shown, in the request's locale. The
 # history and dashboard rows look a label up per row; rebuilding these dicts there was a few
 # hundred lazy strings per page.
-_STATE_LABELS = {
+STATE_LABELS: Mapping[str, str] = {
     "queued": _l("Queued"),
     "sending": _l("Sending"),
     "accepted": _l("Accepted"),
@@ -30,27 +30,15 @@ _STATE_LABELS = {
     "missed": _l("Missed"),
     DELIVERED: _l("Delivered (gateway)"),
 }
-_REQUEST_STATE_LABELS = {
+# A send request's states (scheduled, queued, done, cancelled, missed).
+REQUEST_STATE_LABELS: Mapping[str, str] = {
     "scheduled": _l("Scheduled"),
     "queued": _l("Sending"),
     "done": _l("Done"),
     "cancelled": _l("Cancelled"),
     "missed": _l("Missed: not sent at its time"),
 }
-_TYPE_LABELS = {PLAIN: _l("Plain"), VOICE: _l("Voice"), MMS: _l("MMS")}
-
-
-def state_labels() -> Mapping[str, str]:
-    return _STATE_LABELS
-
-
-def request_state_labels() -> Mapping[str, str]:
-    """Labels of a send request's states (scheduled, queued, done, cancelled, missed)."""
-    return _REQUEST_STATE_LABELS
-
-
-def type_labels() -> Mapping[str, str]:
-    return _TYPE_LABELS
+TYPE_LABELS: Mapping[str, str] = {PLAIN: _l("Plain"), VOICE: _l("Voice"), MMS: _l("MMS")}
 
 
 class HistoryFilterForm(FlaskForm):
@@ -69,11 +57,10 @@ class HistoryFilterForm(FlaskForm):
     def __init__(self, formdata, senders: list[tuple[int, str]]):
         super().__init__(formdata=formdata, meta={"csrf": False})
         self.member.choices = [("", _l("Anyone"))] + [(str(i), email) for i, email in senders]
-        labels = state_labels()
         self.status.choices = [("", _l("Any status"))] + [
-            (s, labels[s]) for s in (*MESSAGE_STATES, DELIVERED)
+            (s, STATE_LABELS[s]) for s in (*MESSAGE_STATES, DELIVERED)
         ]
-        self.type.choices = [("", _l("Any type"))] + list(type_labels().items())
+        self.type.choices = [("", _l("Any type"))] + list(TYPE_LABELS.items())
 
     def validate_q(self, field):
         if "\x00" in (field.data or ""):  # PostgreSQL cannot compare text with a NUL (a 500)

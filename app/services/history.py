@@ -24,7 +24,7 @@ from ..gotone.types import Message, Page
 from ..models import Membership, User, Workspace
 from ..models.outbox import OutboxMessage, SendRequest
 from ..models.types import utcnow
-from . import audit, gotone
+from . import audit, gotone, scheduling
 
 PER_PAGE = 25
 REFRESH_LIMIT = PER_PAGE
@@ -101,7 +101,7 @@ def _filtered(workspace: Workspace, filters: Filters) -> Select:
         query = query.where(OutboxMessage.state == filters.status)
     if filters.type:
         query = query.where(SendRequest.type == filters.type)
-    zone = ZoneInfo(gotone.get_settings(workspace).timezone or "UTC")
+    zone = scheduling.zone_of(workspace)
     if filters.date_from:
         query = query.where(OutboxMessage.created_at >= _day_start(filters.date_from, zone))
     if filters.date_to:

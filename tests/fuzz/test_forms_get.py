@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.forms.history import state_labels
+from app.forms.history import STATE_LABELS
 from tests.factories import login
 from tests.fuzz.harness import (
     ACCEPTED,
@@ -43,7 +43,7 @@ def history_fields(owner_id: int) -> dict:
     return {
         "q": field_values(sample("555", "Hello", "%", "_", "\\", "x" * 201)),
         "member": field_values(sample(str(owner_id), "", "0", "-1", "9" * 30)),
-        "status": field_values(sample("", *state_labels(), "sent")),
+        "status": field_values(sample("", *STATE_LABELS, "sent")),
         "type": field_values(sample("", "plain", "voice", "mms", "sms")),
         "date_from": field_values(sample("2024-01-31", "", *ODD_DATES)),
         "date_to": field_values(sample("2030-12-31", "", *ODD_DATES)),
@@ -73,7 +73,7 @@ def test_history_filters(client, workspace):
                 value = sub.first(name)
                 assert not value or _is_date(value), (name, sub)
             assert sub.first("type") in (None, "", "plain", "voice", "mms"), sub
-            assert sub.first("status") in (None, "", *state_labels()), sub
+            assert sub.first("status") in (None, "", *STATE_LABELS), sub
             assert sub.first("member") in (None, "", str(owner.id)), sub
             assert len(sub.first("q") or "") <= 200
 
