@@ -48,8 +48,11 @@ class RequestPath:
         url = f"{self.api_url}/{quote(path, safe='/')}"
         body, query = self._with_credentials(method, body, query)
         headers = {"Accept": "application/json", "Content-Type": "application/json",
-                   "Authorization": f"Bearer {self._token}",
                    "User-Agent": "GoTonePortal-client/1"}  # fmt: skip
+        if self.family == "v3":
+            # The http family reads only its api_token parameter (reference §1.4): a Bearer
+            # header as well would hand the token over twice, once where nothing reads it.
+            headers["Authorization"] = f"Bearer {self._token}"
         started = time.monotonic()
         deadline = started + self.timeout
         raw = self._exchange(method, url, headers, body, query, kind, action, deadline)
