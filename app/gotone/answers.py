@@ -10,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote
 
 from . import transport
 from .errors import (
@@ -139,14 +138,27 @@ def failure_error(
 
 
 def scrub(text: str, token: str) -> str:
-    """Remove the token (raw, URL-encoded, or its secret part) from gateway text."""
-    secrets = {token, quote(token, safe="")}
+    """Remove the token, or its secret part, from gateway text in any spelling of its
+    characters: raw, percent-encoded in either case (`%2D` for `-`, which quote() never
+    writes) or twice, JSON `\\u002d` and `\\/`, HTML `&#45;` / `&#x2d;`."""
     secret = token.partition("|")[2]
-    if len(secret) >= 8:
-        secrets.add(secret)
-    for value in sorted(secrets, key=len, reverse=True):
-        text = text.replace(value, "[token]")
+    secrets = [token] + ([secret] if len(secret) >= 8 else [])
+    for value in secrets:  # the whole token first: its secret part is inside it
+        text = _spelled_anyhow(value).sub("[token]", text)
     return text
+
+
+def _spelled_anyhow(value: str) -> re.Pattern[str]:
+    return re.compile("".join(_char_spellings(char) for char in value), re.IGNORECASE)
+
+
+def _char_spellings(char: str) -> str:
+    encoded = "".join(f"%{byte:02x}" for byte in char.encode())
+    forms = [re.escape(char), re.escape(encoded), re.escape(encoded.replace("%", "%25")),
+             rf"\\u{ord(char):04x}", rf"&#0*{ord(char)};", rf"&#x0*{ord(char):x};"]  # fmt: skip
+    if char == "/":
+        forms.append(r"\\/")
+    return "(?:" + "|".join(forms) + ")"
 
 
 def split_errors(text: str) -> tuple[str, ...]:
