@@ -26,6 +26,7 @@ from .errors import (
     ValidationError,
 )
 from .phones import mask_numbers
+from .url_policy import PRIVATE, UrlRefusedError
 
 Kind = Literal["read", "write", "send"]
 READ: Kind = "read"
@@ -126,6 +127,9 @@ def failure_error(
         text = f"{prefix} could not connect to the gateway ({failure.detail})"
         cls = RequestTimeoutError if "Timeout" in failure.detail else UnavailableError
         return cls(text, definitely_not_received=True)
+    if stage == transport.REFUSED_PEER:
+        return UrlRefusedError(PRIVATE, f"the gateway's host led to {failure.detail}, a "
+                                        "loopback, private or reserved address")  # fmt: skip
     if stage == transport.TOO_LARGE:
         return ProtocolError(f"{prefix} the answer exceeded {max_body} bytes")
     if stage in (transport.READ_TIMEOUT, transport.DEADLINE):
