@@ -26,7 +26,7 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .errors import InvalidRequestError
 
@@ -188,6 +188,9 @@ def _split(url: str) -> GatewayUrl:
         # No top-level domain is a number: resolvers read such a host as an IP address.
         raise UrlRefusedError(IP_SPELLING, "write an IP address as four decimal numbers")
     path = parts.path.rstrip("/")
+    if any(unquote(segment) in (".", "..") for segment in path.split("/")):
+        # urllib3 removes dot segments before sending: /api/../admin would leave /api.
+        raise UrlRefusedError(NOT_A_URL, "the path must not hold . or .. segments")
     return GatewayUrl(scheme, host, port or DEFAULT_PORTS[scheme], path, port is not None)
 
 

@@ -34,6 +34,9 @@ def _reason(policy: UrlPolicy, url: str) -> str:
         ("http://127.0.0.1/api/v3", up.NOT_LISTED),  # the default port is another port
         ("https://127.0.0.1:7402/api/v3", up.NOT_LISTED),  # another scheme
         ("https://gw.example.com/apix/v3", up.NOT_LISTED),  # the path by whole segments
+        ("https://gw.example.com/api/../admin", up.NOT_A_URL),  # sent as /admin
+        ("https://gw.example.com/api/%2e%2E/admin", up.NOT_A_URL),
+        ("https://gw.example.com/api/./v3", up.NOT_A_URL),
         ("https://gw.example.com.evil.example/api", up.NOT_LISTED),
         ("https://evilgotone.example/api/v3", up.NOT_LISTED),  # a suffix needs its dot
         ("https://gw.example.com:8443/api", up.NOT_LISTED),
