@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .gotone.url_policy import UrlPolicy
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_GOTONE_URL = "https://app.gotonesms.net/api/v3"
 LOCALES = ("en", "zh_Hans")
@@ -31,6 +33,15 @@ def _database_url(env: dict[str, str], instance: Path) -> str:
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
         return url
     return f"sqlite:///{instance / 'portal.db'}"
+
+
+def _allowed_urls(value: str) -> list[str]:
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    try:
+        UrlPolicy(entries)  # a mistyped entry fails at start, not at the first form
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return entries
 
 
 def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -80,10 +91,15 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "GOTONE_BREAKER_COOLDOWN": float(env.get("PORTAL_GOTONE_BREAKER_COOLDOWN", "30")),
         # How long a worker keeps a workspace's decrypted token (seconds; 0 decrypts each time).
         "GOTONE_TOKEN_CACHE_SECONDS": float(env.get("PORTAL_GOTONE_TOKEN_CACHE_SECONDS", "60")),
-        # Comma-separated URL prefixes a workspace's gateway URL must start with (SSRF guard).
-        "GOTONE_ALLOWED_URLS": [
-            p.strip() for p in env.get("PORTAL_GOTONE_ALLOWED_URLS", "").split(",") if p.strip()
-        ],
+        # The gateway URL policy (app/gotone/url_policy.py, SSRF guard). Comma-separated
+        # entries such as https://gw.example.com:8443/api or https://.example.com: a
+        # workspace's URL needs the same scheme, the exact host (or a name under a ".domain"
+        # entry), the same port and a path under the entry's. Empty: any public https host.
+        "GOTONE_ALLOWED_URLS": _allowed_urls(env.get("PORTAL_GOTONE_ALLOWED_URLS", "")),
+        # Plain http and private, loopback or link-local gateway addresses: refused in
+        # production unless switched on; on for development (the simulator on 127.0.0.1).
+        "GOTONE_ALLOW_HTTP": _bool(env.get("PORTAL_GOTONE_ALLOW_HTTP"), not production),
+        "GOTONE_ALLOW_PRIVATE": _bool(env.get("PORTAL_GOTONE_ALLOW_PRIVATE"), not production),
         # RFC 9106 "low memory" argon2id profile; tests lower it through overrides only.
         "ARGON2_TIME_COST": 3,
         "ARGON2_MEMORY_KIB": 65536,

@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
 
     instance = Path(os.environ.get("PORTAL_INSTANCE_PATH") or ROOT / "instance")
     os.environ.setdefault("PORTAL_ENV", "development")
+    # The embedded simulator answers on plain http at 127.0.0.1.
+    os.environ.setdefault("PORTAL_GOTONE_ALLOW_HTTP", "1")
+    os.environ.setdefault("PORTAL_GOTONE_ALLOW_PRIVATE", "1")
     ensure_dev_secrets(instance)
     sim = start_simulator(instance, args.simulator_port)
 

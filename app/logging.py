@@ -1,11 +1,24 @@
-"""Log records carry the request id; secrets that libraries might print are redacted."""
+"""Log records carry the request id; secrets that libraries might print are redacted; each
+line is written once, in one format.
+
+Flask gives `app.logger` (the "app" logger, parent of every `app.*` module logger) a handler of
+its own when nothing above it has one yet; whoever configures the root logger later (Alembic's
+fileConfig during an in-process `upgrade()`, a job consumer) then added a second one, so every
+line came out twice in two formats. The portal instead keeps exactly one handler, on the root
+logger, and only when the process has none of its own (gunicorn's error log, `basicConfig` in a
+consumer, pytest's capture keep theirs).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 
 from flask import Flask, g, has_request_context
+from flask.logging import default_handler
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 # urllib3 logs full URLs at DEBUG: the http family puts api_token in the query string.
 _SECRETS = [
@@ -38,8 +51,22 @@ def _record_factory(*args, **kwargs) -> logging.LogRecord:
     return record
 
 
+class _PortalHandler(logging.StreamHandler):
+    """The one handler the portal installs (told apart from others by its class)."""
+
+
+def portal_handler() -> logging.Handler:
+    handler = _PortalHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT, defaults={"request_id": "-"}))
+    return handler
+
+
 def configure_logging(app: Flask) -> None:
-    """Install the redacting record factory (once per process)."""
+    """Install the redacting record factory and the single handler (once per process)."""
     if logging.getLogRecordFactory() is not _record_factory:
         logging.setLogRecordFactory(_record_factory)
+    app.logger.removeHandler(default_handler)
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(portal_handler())
     app.logger.setLevel(app.config["LOG_LEVEL"])

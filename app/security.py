@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
@@ -25,7 +25,7 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # fits audit_events.request_id
 _UNSAFE_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
 
 
@@ -79,8 +79,13 @@ def _refuse_nul_input() -> None:
 
 
 def _set_request_id() -> None:
+    """The id that audit rows, log lines and error pages carry. A client could otherwise pick
+    it: make its audit rows look like another request's, or collide with them. So a sent id
+    is kept only behind a trusted proxy (PORTAL_PROXY_COUNT, the same trust as its
+    X-Forwarded-For), which must set or strip the header, and only when well formed."""
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    trusted = current_app.config["PROXY_COUNT"] > 0
+    g.request_id = incoming if trusted and _REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
 
 
 def _security_headers(response):

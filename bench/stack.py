@@ -82,6 +82,8 @@ class Stack:
                "PORTAL_INSTANCE_PATH": str(self.folder / "instance"),
                "PORTAL_BIND": f"127.0.0.1:{self.portal_port}", "PORTAL_LOG_LEVEL": "WARNING",
                "PORTAL_GOTONE_ALLOWED_URLS": self.sim_url,
+               # The simulator: plain http on 127.0.0.1, which production refuses by default.
+               "PORTAL_GOTONE_ALLOW_HTTP": "1", "PORTAL_GOTONE_ALLOW_PRIVATE": "1",
                "PORTAL_GOTONE_DEFAULT_URL": self.api,
                # The benchmark logs in a few sessions from one address, many times a run.
                "PORTAL_LOGIN_IP_LIMIT": "10000 per hour",

@@ -10,9 +10,12 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# Tests and the embedded dev server keep their own logging (fileConfig would disable loggers).
-if config.config_file_name and not current_app.testing and not current_app.debug:
+# Only where nothing configured logging yet (a bare `alembic` run): inside the portal
+# (`flask db upgrade`, `make run`'s in-process upgrade, tests) fileConfig would replace the
+# portal's root handler with its own and cut the level to WARN (app/logging.py).
+if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+logging.getLogger("alembic").setLevel(logging.INFO)  # "Running upgrade ..." lines
 logger = logging.getLogger('alembic.env')
 
 

@@ -84,6 +84,9 @@ def portal_config(tmp_path, pg_schema, **extra) -> dict:
         "ARGON2_MEMORY_KIB": 1024,
         "ARGON2_PARALLELISM": 1,
         "GOTONE_DEFAULT_URL": "http://127.0.0.1:9/api/v3",
+        # The simulator listens on plain http at 127.0.0.1 (tests of the policy switch these off).
+        "GOTONE_ALLOW_HTTP": True,
+        "GOTONE_ALLOW_PRIVATE": True,
         "GOTONE_TIMEOUT": 5.0,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,

@@ -36,6 +36,20 @@ def test_database_urls_get_the_psycopg_driver():
     )
 
 
+def test_gateway_url_policy_settings():
+    production = load_config({})
+    assert (production["GOTONE_ALLOW_HTTP"], production["GOTONE_ALLOW_PRIVATE"]) == (False, False)
+    development = load_config({"PORTAL_ENV": "development"})
+    assert (development["GOTONE_ALLOW_HTTP"], development["GOTONE_ALLOW_PRIVATE"]) == (True, True)
+    chosen = load_config({"PORTAL_GOTONE_ALLOW_HTTP": "1", "PORTAL_GOTONE_ALLOW_PRIVATE": "0",
+                          "PORTAL_GOTONE_ALLOWED_URLS": " https://gw.example/api , "})  # fmt: skip
+    assert (chosen["GOTONE_ALLOW_HTTP"], chosen["GOTONE_ALLOW_PRIVATE"]) == (True, False)
+    assert chosen["GOTONE_ALLOWED_URLS"] == ["https://gw.example/api"]
+    # An entry that is not a URL fails at start, naming itself.
+    with pytest.raises(ConfigError, match="'gw.example:8443'"):
+        load_config({"PORTAL_GOTONE_ALLOWED_URLS": "https://ok.example,gw.example:8443"})
+
+
 def test_production_password_hashing_is_argon2id_with_64_mib():
     config = load_config({})
     assert config["ARGON2_MEMORY_KIB"] >= 65536 and config["ARGON2_TIME_COST"] >= 2

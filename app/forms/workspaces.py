@@ -6,7 +6,6 @@ from functools import cache
 from zoneinfo import available_timezones
 
 import phonenumbers
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..permissions import ROLE_ORDER, Role
+from ..services import gateway_urls
 from . import SafeNumberRange, SelectField
 
 
@@ -90,14 +90,12 @@ class SettingsForm(FlaskForm):
     )  # fmt: skip
 
     def validate_base_url(self, field):
-        url = field.data.strip().rstrip("/")
-        if not url.startswith(("https://", "http://")) or " " in url:
-            raise ValidationError(_l("Enter an http(s) URL."))
-        allowed = current_app.config["GOTONE_ALLOWED_URLS"]
-        # The token is sent to this URL: an allowlist stops it from being sent elsewhere.
-        if allowed and not any(url.startswith(prefix) for prefix in allowed):
-            raise ValidationError(_l("This gateway URL is not allowed on this server."))
-        field.data = url
+        # The token is sent to this URL: parsed and checked against the server's policy, its
+        # host name resolved now (the client checks each connection's address again).
+        try:
+            field.data = gateway_urls.check(field.data, resolve=True).url
+        except gateway_urls.UrlRefusedError as refused:
+            raise ValidationError(gateway_urls.refusal_message(refused)) from None
 
     def validate_timezone(self, field):
         if field.data.strip() not in timezone_names():

@@ -10,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote
 
 from . import transport
 from .errors import (
@@ -27,6 +26,7 @@ from .errors import (
     ValidationError,
 )
 from .phones import mask_numbers
+from .url_policy import PRIVATE, UrlRefusedError
 
 Kind = Literal["read", "write", "send"]
 READ: Kind = "read"
@@ -127,6 +127,9 @@ def failure_error(
         text = f"{prefix} could not connect to the gateway ({failure.detail})"
         cls = RequestTimeoutError if "Timeout" in failure.detail else UnavailableError
         return cls(text, definitely_not_received=True)
+    if stage == transport.REFUSED_PEER:
+        return UrlRefusedError(PRIVATE, f"the gateway's host led to {failure.detail}, a "
+                                        "loopback, private or reserved address")  # fmt: skip
     if stage == transport.TOO_LARGE:
         return ProtocolError(f"{prefix} the answer exceeded {max_body} bytes")
     if stage in (transport.READ_TIMEOUT, transport.DEADLINE):
@@ -139,14 +142,27 @@ def failure_error(
 
 
 def scrub(text: str, token: str) -> str:
-    """Remove the token (raw, URL-encoded, or its secret part) from gateway text."""
-    secrets = {token, quote(token, safe="")}
+    """Remove the token, or its secret part, from gateway text in any spelling of its
+    characters: raw, percent-encoded in either case (`%2D` for `-`, which quote() never
+    writes) or twice, JSON `\\u002d` and `\\/`, HTML `&#45;` / `&#x2d;`."""
     secret = token.partition("|")[2]
-    if len(secret) >= 8:
-        secrets.add(secret)
-    for value in sorted(secrets, key=len, reverse=True):
-        text = text.replace(value, "[token]")
+    secrets = [token] + ([secret] if len(secret) >= 8 else [])
+    for value in secrets:  # the whole token first: its secret part is inside it
+        text = _spelled_anyhow(value).sub("[token]", text)
     return text
+
+
+def _spelled_anyhow(value: str) -> re.Pattern[str]:
+    return re.compile("".join(_char_spellings(char) for char in value), re.IGNORECASE)
+
+
+def _char_spellings(char: str) -> str:
+    encoded = "".join(f"%{byte:02x}" for byte in char.encode())
+    forms = [re.escape(char), re.escape(encoded), re.escape(encoded.replace("%", "%25")),
+             rf"\\u{ord(char):04x}", rf"&#0*{ord(char)};", rf"&#x0*{ord(char):x};"]  # fmt: skip
+    if char == "/":
+        forms.append(r"\\/")
+    return "(?:" + "|".join(forms) + ")"
 
 
 def split_errors(text: str) -> tuple[str, ...]:

@@ -36,9 +36,11 @@ from .payloads import (
     redact_urllib3_logs,
     to_account_time,
 )
+from .peer_guard import guard_session
 from .phones import normalise_recipients, split_evenly
 from .request_path import RequestPath
 from .types import Balance, Contact, Group, Message, Page, Profile, SendResult
+from .url_policy import UrlPolicy
 
 # Public names defined in payloads.py, still importable from here where they used to live.
 __all__ = [
@@ -52,7 +54,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
+# Far above any real answer (a page of 25 reports is tens of KB), far below what would hurt a
+# worker: a gateway (or whatever a URL points at) serving hundreds of MB is cut off here.
+MAX_BODY_BYTES = 4 * 1024 * 1024
 _HTTP_GROUP_DELETE_BUG = 'Attempt to read property "id" on null'  # reference §7.5, §17.28
 
 
@@ -64,6 +68,8 @@ class GoToneClient(RequestPath):
     the total deadline of one call in seconds, body included. After each call that carried them,
     `rate_limit_limit` and `rate_limit_remaining` hold the gateway's X-RateLimit-* values.
     Thread safe as far as the requests session is; pass `session` to share a connection pool.
+    With `url_policy` the base URL must pass it (UrlRefusedError otherwise, before any call),
+    and every connection is checked against it once connected (see url_policy.py).
     """
 
     MAX_RECIPIENTS = MAX_RECIPIENTS
@@ -72,8 +78,11 @@ class GoToneClient(RequestPath):
         self, base_url: str, api_token: str, *, timeout: float = 10.0,
         family: Family | None = None, connect_timeout: float | None = None,
         session: requests.Session | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+        url_policy: UrlPolicy | None = None,
     ) -> None:  # fmt: skip
         self._token, self.timeout = check_settings(api_token, timeout)
+        if url_policy is not None:
+            base_url = url_policy.check(base_url).url  # the canonical spelling, as parsed
         self.api_url, self.family = api_root(base_url, family)
         if self.family == "http":
             redact_urllib3_logs()
@@ -81,6 +90,9 @@ class GoToneClient(RequestPath):
         self.max_body_bytes = max_body_bytes
         self._own_session = session is None
         self._session = session or requests.Session()
+        if url_policy is not None and not url_policy.allow_private:
+            self._peer_check = url_policy.address_allowed
+            guard_session(self._session, self._peer_check)
         self.rate_limit_limit: int | None = None
         self.rate_limit_remaining: int | None = None
 

@@ -9,7 +9,9 @@ from .errors import InvalidRequestError
 
 # The gateway strips these before parsing (reference §11); anything else is not a phone number.
 _SEPARATORS = re.compile(r"[\s+()\-./]")
-_DIGIT_RUN = re.compile(r"\d{7,}")
+# Seven or more digits standing alone: inside a word they are part of a uid such as
+# "60a1234567b" (which the member needs to see whole), not a phone number.
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9_])\d{7,}(?![A-Za-z0-9_])")
 MIN_DIGITS, MAX_DIGITS = 7, 15
 
 
@@ -19,7 +21,7 @@ def mask_phone(digits: str) -> str:
 
 
 def mask_numbers(text: str) -> str:
-    """Return text with every run of seven or more digits masked."""
+    """Return text with every free-standing run of seven or more digits masked."""
     return _DIGIT_RUN.sub(lambda match: mask_phone(match.group()), text)
 
 
@@ -31,6 +33,14 @@ def normalise_phone(value: str | int, *, position: int | None = None) -> str:
     digits = _SEPARATORS.sub("", str(value))
     if not digits.isdigit() or not digits.isascii():
         raise InvalidRequestError(f"{where} must contain only digits and + ( ) - . / spaces")
+    if digits.startswith("00"):
+        digits = digits[2:]  # the international call prefix: what follows is the country code
+    if digits.startswith("0"):
+        # A national (trunk) prefix: the gateway would read the next digits as a country code
+        # and send to another country, or (M, §9.1.3) strip it and do the same.
+        raise InvalidRequestError(
+            f"{where} ({mask_phone(digits)}) starts with 0, a national number: add the country code"
+        )
     if not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
         raise InvalidRequestError(
             f"{where} ({mask_phone(digits)}) must have {MIN_DIGITS} to {MAX_DIGITS} digits "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -16,6 +16,7 @@ from . import transport
 from .answers import READ, SEND, Answer, Kind, failure_error, interpret
 from .errors import GoToneError, RateLimitedError
 from .payloads import Family
+from .peer_guard import guard_session
 
 log = logging.getLogger("app.gotone")
 
@@ -33,6 +34,7 @@ class RequestPath:
     _token: str
     _session: requests.Session
     _send_session: requests.Session | None = None
+    _peer_check: Callable[[str], bool] | None = None  # set with a UrlPolicy (peer_guard.py)
 
     def _request(
         self,
@@ -48,8 +50,11 @@ class RequestPath:
         url = f"{self.api_url}/{quote(path, safe='/')}"
         body, query = self._with_credentials(method, body, query)
         headers = {"Accept": "application/json", "Content-Type": "application/json",
-                   "Authorization": f"Bearer {self._token}",
                    "User-Agent": "GoTonePortal-client/1"}  # fmt: skip
+        if self.family == "v3":
+            # The http family reads only its api_token parameter (reference §1.4): a Bearer
+            # header as well would hand the token over twice, once where nothing reads it.
+            headers["Authorization"] = f"Bearer {self._token}"
         started = time.monotonic()
         deadline = started + self.timeout
         raw = self._exchange(method, url, headers, body, query, kind, action, deadline)
@@ -109,6 +114,8 @@ class RequestPath:
             return self._session
         if self._send_session is None:
             self._send_session = _one_shot_session()
+            if self._peer_check is not None:
+                guard_session(self._send_session, self._peer_check)
         return self._send_session
 
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:

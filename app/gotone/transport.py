@@ -22,6 +22,8 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
+from .peer_guard import PeerRefused
+
 # Stages of a failed exchange.
 NOT_SENT = "not_sent"  # no connection was made: the gateway cannot have seen the request
 NO_RESPONSE = "no_response"  # connection dropped after sending, before any response byte
@@ -29,6 +31,7 @@ READ_TIMEOUT = "read_timeout"  # sent, no response within the deadline
 BROKEN_BODY = "broken_body"  # the status line arrived, then the body was cut off
 DEADLINE = "deadline"  # the body was still arriving when the deadline passed
 TOO_LARGE = "too_large"  # the body exceeded the size cap
+REFUSED_PEER = "refused_peer"  # connected to an address the URL policy refuses; nothing sent
 
 CHUNK = 64 * 1024
 
@@ -72,7 +75,11 @@ def exchange(
             allow_redirects=False, timeout=(min(connect_timeout, remaining), remaining),
         )  # fmt: skip
     except requests.RequestException as exc:
-        failure = TransportFailure(_stage_of(exc), _describe(exc))
+        refused = _refused_peer(exc)
+        if refused is not None:
+            failure = TransportFailure(REFUSED_PEER, refused.address)
+        else:
+            failure = TransportFailure(_stage_of(exc), _describe(exc))
     if failure is not None:
         # Raised outside the except block: no __context__ holding requests' exception, whose
         # text has the URL (and on the http family the token in its query string).
@@ -97,6 +104,17 @@ def _stage_of(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return NOT_SENT
     return NO_RESPONSE
+
+
+def _refused_peer(exc: BaseException) -> PeerRefused | None:
+    """The peer guard's refusal inside requests' wrapping (ConnectionError > MaxRetryError)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None or isinstance(seen, PeerRefused):
+            return seen
+        inner = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = inner or getattr(seen, "reason", None)
+    return None
 
 
 def _describe(exc: BaseException) -> str:

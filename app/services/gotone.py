@@ -13,7 +13,7 @@ from ..extensions import db
 from ..gotone import GoToneClient
 from ..models import GoToneSettings, User, Workspace
 from ..models.types import utcnow
-from . import account_cache, audit, keys
+from . import account_cache, audit, gateway_urls, keys
 from .breaker import GuardedClient, breaker_for
 from .connections import connections
 
@@ -92,14 +92,27 @@ def client_for(workspace: Workspace) -> GoToneClient:
             _("No GoTone API token is set for this workspace. An admin can set it in the "
               "workspace settings."), settings_link=True,
         )  # fmt: skip
+    # The stored URL passes today's policy before the token is even decrypted: it may have
+    # been saved before the policy (or the server's allow-list) changed.
+    url_policy = gateway_urls.policy()
+    try:
+        url_policy.check(settings.base_url)
+    except gateway_urls.UrlRefusedError as refused:
+        raise ServiceUnavailableError(
+            _("This workspace's gateway URL cannot be used: %(reason)s An admin can change it "
+              "in the workspace settings.", reason=gateway_urls.refusal_message(refused)),
+            settings_link=True,
+        ) from None  # fmt: skip
     pool = connections()
     sealed = settings.token_enc
     token = pool.token(workspace.id, sealed, lambda: keys.decrypt(sealed, workspace.id))
-    # Every call passes the workspace's circuit breaker: a dead gateway fails fast.
+    # Every call passes the workspace's circuit breaker: a dead gateway fails fast. The
+    # policy also checks the address each of its connections reaches.
     return GuardedClient(settings.base_url, token, timeout=current_app.config["GOTONE_TIMEOUT"],
                          family=settings.family,
                          session=pool.session(workspace.id, settings.base_url),
-                         breaker=breaker_for(workspace.id, settings.base_url))  # fmt: skip
+                         breaker=breaker_for(workspace.id, settings.base_url),
+                         url_policy=url_policy)  # fmt: skip
 
 
 @dataclass(frozen=True)

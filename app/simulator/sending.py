@@ -123,7 +123,8 @@ def not_enough_balance(balance: float, price: float) -> ApiError:
 # -- single path (no comma) ----------------------------------------------------------------
 def send_single(ctx: Ctx, request: SendRequest):
     account = ctx.caller()
-    if not ctx.v3 and ctx.quirk("quirk_http_single_send_user_key"):
+    # An L bug (reference §9.1.3): M reads the key the http controller passes.
+    if not ctx.v3 and not ctx.modern and ctx.quirk("quirk_http_single_send_user_key"):
         raise ApiError('Undefined array key "user"')
     digits = _STRIP.sub("", request.recipient)
     if ctx.modern:

@@ -163,11 +163,11 @@ def test_bad_bodies_on_a_send_are_unknown(gotone, control, mode):
     assert caught.value.may_have_been_processed
 
 
-def test_huge_body_under_the_cap_is_parsed(gotone, control):
-    """About 5 MB of valid JSON: read and parsed, then refused for its shape."""
+def test_huge_body_under_the_cap_is_parsed(make_client, control):
+    """About 5 MB of valid JSON under a raised cap: read and parsed, refused for its shape."""
     control.add_fault("huge", path="balance$")
     with pytest.raises(ProtocolError, match="not a JSON object"):
-        gotone.get_balance()
+        make_client(max_body_bytes=8 * 1024 * 1024).get_balance()
 
 
 def test_huge_body_over_the_cap_is_refused(make_client, control):
@@ -175,6 +175,15 @@ def test_huge_body_over_the_cap_is_refused(make_client, control):
     control.add_fault("huge", path="sms$")
     with pytest.raises(ProtocolError, match="exceeded"):
         client.list_sms()
+
+
+def test_default_cap_is_a_few_megabytes(gotone, control):
+    """The 5 MB answer is over the default cap (4 MB): nobody's page or health check reads
+    hundreds of MB into a worker."""
+    assert gotone.max_body_bytes == 4 * 1024 * 1024
+    control.add_fault("huge", path="balance$")
+    with pytest.raises(ProtocolError, match="exceeded 4194304 bytes"):
+        gotone.get_balance()
 
 
 def test_too_many_attempts_is_rate_limited(family, make_client, control):

@@ -227,3 +227,10 @@ def test_modern_http_view_contact_is_forbidden(make_client, control):
     contact = client.create_contact(group.uid, US)
     with pytest.raises(PermissionDeniedError):
         client.get_contact(group.uid, contact.uid)
+
+
+def test_uid_with_seven_digits_in_a_row_is_shown_whole(gotone):
+    # Masking is for phone numbers; a uid is needed whole to find what was not found.
+    with pytest.raises(NotFoundError) as caught:
+        gotone.get_group("60a1234567b")
+    assert str(caught.value).endswith("] 60a1234567b")

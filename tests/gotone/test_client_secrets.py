@@ -50,6 +50,25 @@ def test_token_never_in_errors_or_logs(make_client, control, caplog, family):
     assert "GoTone GET /api/" in caplog.text  # the client does log its calls
 
 
+ENCODED = {
+    "percent, upper case, an unreserved character too": "7%7Cgotone%2Dclient-test-token-Qx81Zr",
+    "percent, lower case": "7%7cgotone-client%2dtest-token-Qx81Zr",
+    "percent twice": "7%257Cgotone-client-test-token-Qx81Zr",
+    "JSON escape": "gotone\\u002dclient-test-token-Qx81Zr",
+    "HTML entities": "gotone&#45;client-test-token&#x2D;Qx81Zr",
+}
+
+
+@pytest.mark.parametrize("spelling", ENCODED.values(), ids=ENCODED.keys())
+def test_token_scrubbed_in_any_encoding(make_client, control, spelling):
+    echo = {"status": "error", "message": f"bad key {spelling}!"}
+    control.add_fault("wrong_shape", path="me$", body=echo)
+    with pytest.raises(ApiError) as caught:
+        make_client().get_profile()
+    for text in (str(caught.value), caught.value.gateway_message):
+        assert "Qx81Zr" not in text and text.endswith("bad key [token]!")
+
+
 def test_token_not_in_connection_errors(caplog):
     caplog.set_level(logging.DEBUG)
     client = GoToneClient(f"http://127.0.0.1:{free_port()}", TOKEN, family="http", timeout=1.0)

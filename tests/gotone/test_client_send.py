@@ -248,3 +248,19 @@ def test_legacy_http_single_send_bug_is_a_definite_rejection(make_client, contro
         make_client("http").send_sms(US, "Hi")
     assert not caught.value.may_have_been_processed
     assert control.sends() == []
+
+
+def test_00_prefix_is_international_and_stripped(any_client, control):
+    result = any_client.send_sms(["0031 6 1234 5678", "+1 202 555 0775"], "Hi")
+    assert result.recipients == (NL, US)
+    (call,) = api_requests(control, "/sms/send")
+    assert call["json"]["recipient"] == f"{NL},{US}"
+
+
+@pytest.mark.parametrize("national", ["06 1234 5678", "020 7946 0000", "+0612345678"])
+def test_national_number_is_refused_without_a_request(gotone, control, national):
+    with pytest.raises(InvalidRequestError, match="add the country code") as caught:
+        gotone.send_sms([US, national], "Hi")
+    assert "recipient #2" in str(caught.value)
+    assert national.replace(" ", "") not in str(caught.value)  # masked
+    assert api_requests(control, "/sms/send") == []

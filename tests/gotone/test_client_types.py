@@ -166,3 +166,9 @@ def test_phone_helpers():
     assert [len(c) for c in split_evenly([str(n) for n in range(250)], 100)] == [84, 83, 83]
     assert [len(c) for c in split_evenly([str(n) for n in range(200)], 100)] == [100, 100]
     assert [len(c) for c in split_evenly(["1"], 100)] == [1]
+
+
+def test_masking_spares_uids_but_not_numbers():
+    text = "uid 6065e1234567c, 31612345678 and +12025550775: 60681234567 failed"
+    masked = "uid 6065e1234567c, *******5678 and +*******0775: *******4567 failed"
+    assert mask_numbers(text) == masked

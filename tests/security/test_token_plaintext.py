@@ -172,6 +172,7 @@ def test_gunicorn_logs_never_hold_the_token(sim, tmp_path, figures):
         "PORTAL_ENCRYPTION_KEYS": KEYS, "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
         "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'gunicorn.db'}",
         "PORTAL_GOTONE_DEFAULT_URL": sim.api_url("v3"), "PORTAL_LOG_LEVEL": "DEBUG",
+        "PORTAL_GOTONE_ALLOW_HTTP": "1", "PORTAL_GOTONE_ALLOW_PRIVATE": "1",  # the simulator
         "PORTAL_BIND": f"127.0.0.1:{port}", "PORTAL_WORKERS": "1", "PORTAL_THREADS": "4",
     }  # fmt: skip
     env.pop("PORTAL_REDIS_URL", None)

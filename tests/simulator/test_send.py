@@ -230,3 +230,11 @@ def test_http_single_send_quirk(http_api, control):
     control.configure(quirks={"quirk_http_single_send_user_key": True})
     assert error_of(http_api.send(US)) == (200, 'Undefined array key "user"')
     assert http_api.send(f"{US},{UK}").json()["status"] == "success"
+
+
+@pytest.mark.usefixtures("modern")
+def test_http_single_send_quirk_is_fixed_on_modern(http_api, control):
+    # Reference §9.1.3: M fixed the http controller's key, so the quirk is L's alone.
+    control.configure(quirks={"quirk_http_single_send_user_key": True})
+    answer = http_api.send(US)
+    assert answer.json()["status"] == "success", answer.text
