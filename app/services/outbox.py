@@ -12,7 +12,10 @@ Rules that move a message (see app/models/outbox.py for the states):
   (inline: up to 3 attempts; in a job: released to the queue with a delay, up to
   JOBS_MAX_ATTEMPTS) and then `failed`;
 - anything else after the call started (timeout, reset, 5xx, garbled answer) → `unknown`;
-  a row found still `sending` by a worker (its predecessor died mid-call) → `unknown`;
+  a row found still `sending` by a worker (its predecessor died mid-call) → `unknown`, and so
+  does any row left `sending` past the call's deadline with no live job item (the periodic
+  sweep, services/outbox_sweep.py, which also starts requests stored but never sent);
+- a request that needs a job is stored with it in one commit (services/outbox_jobs.py);
 - `unknown` is never sent again automatically: `resend` (a member's confirmation) creates a
   new request with one message linked by `resend_of_id`.
 """
@@ -22,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -33,14 +35,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import ServiceUnavailableError
 from ..extensions import db
 from ..gotone.client import GoToneClient
 from ..gotone.errors import GoToneError, RateLimitedError
 from ..gotone.types import SendResult
-from ..models import Job, JobItem, User, Workspace
+from ..models import Job, User, Workspace
 from ..models import jobs as job_states
 from ..models.outbox import (
     ACCEPTED,
@@ -60,14 +61,12 @@ from . import account_cache, audit, merge
 from . import jobs as jobs_service
 from .compose import message_segments
 from .gotone import client_for
+from .outbox_jobs import SEND_JOB, add_job, wake_job  # noqa: F401 - SEND_JOB re-exported
 
-SEND_JOB = "send"  # Job.kind of a background send
 MAX_CALL = 100  # recipients per gateway call (reference §9)
 INLINE_ATTEMPTS = 3
 INLINE_BACKOFF = (0.2, 0.5)
 IN_FLIGHT_WAIT = 15.0  # a plain repeated POST waits this long for the first one to finish
-
-log = logging.getLogger(__name__)
 
 
 class OutboxError(Exception):
@@ -218,7 +217,7 @@ def _write(workspace: Workspace, actor: User, send_key: str, fingerprint: str, d
     if request.state == QUEUED and needs_job(request):
         # Stored and runnable in one commit: a process that dies before it wakes the job
         # leaves a job the sweeper starts (its heartbeat is still None), never a lost send.
-        _add_job(request)
+        add_job(request)
     return request
 
 
@@ -278,68 +277,12 @@ def start_job(request: SendRequest) -> Job | None:
     """Create the request's job if it has none (commits) and wake it; None when the queue
     could not be reached (the job waits for the sweeper)."""
     if request.job_id is None:
-        _add_job(request)
+        add_job(request)
         db.session.commit()
     job_id = request.job_id
     if not wake_job(job_id):
         return None
     return db.session.get(Job, job_id)
-
-
-def wake_job(job_id: int) -> bool:
-    """Queue the job's runners; on success say so in its heartbeat (commits). A queue outage
-    is not the send's failure: the stored job is started by the sweeper later."""
-    from ..jobs import wake
-
-    try:
-        wake(job_id, copies=current_app.config["JOBS_RUNNERS"])
-    except Exception:  # redis ConnectionError, sqlite3.OperationalError of the queue file...
-        log.warning("send job %s: the job queue is unavailable; the sweeper will start it",
-                    job_id, exc_info=True)  # fmt: skip
-        return False
-    try:
-        jobs_service.beat(job_id)  # only spares the sweeper a second wake
-    except Exception:  # the runner beats anyway; a failed beat is no failed send
-        db.session.rollback()
-    return True
-
-
-def _add_job(request: SendRequest) -> None:
-    """Add the request's job (one item per message, or per ≤100 chunk) in the caller's
-    transaction; the request's job_id is set only if it had none (two sweepers, one job)."""
-    keys = db.session.execute(
-        select(OutboxMessage.seq, OutboxMessage.chunk, OutboxMessage.phone)
-        .where(OutboxMessage.request_id == request.id, OutboxMessage.state == QUEUED)
-        .order_by(OutboxMessage.seq)
-    ).all()
-    if request.personalised:
-        items = [(seq, phone) for seq, _chunk, phone in keys]
-    else:
-        items = [(chunk, None) for chunk in sorted({chunk for _s, chunk, _p in keys})]
-    # heartbeat None: no runner was ever queued for it; the sweeper wakes such a job at once.
-    job = Job(workspace_id=request.workspace_id, created_by_id=request.created_by_id,
-              kind=SEND_JOB, state=job_states.RUNNING, group_uid="",
-              group_name=_("Send #%(id)s", id=request.id)[:255], to_process=len(items),
-              started_at=utcnow(), heartbeat_at=None,
-              options={"request_id": request.id})  # fmt: skip
-    db.session.add(job)
-    db.session.flush()
-    if items:
-        db.session.execute(JobItem.__table__.insert(), [
-            {"job_id": job.id, "seq": seq, "state": job_states.QUEUED, "phone": phone,
-             "raw_phone": "", "first_name": "", "last_name": "", "attempts": 0,
-             "uncertain": False, "not_before": 0.0}
-            for seq, phone in items
-        ])  # fmt: skip
-    taken = db.session.execute(
-        update(SendRequest).where(SendRequest.id == request.id, SendRequest.job_id.is_(None))
-        .values(job_id=job.id).execution_options(synchronize_session=False)
-    ).rowcount == 1  # fmt: skip
-    if taken:
-        set_committed_value(request, "job_id", job.id)
-    else:  # another sweeper gave it a job meanwhile (never inside submit): drop this one
-        db.session.rollback()
-        db.session.refresh(request)
 
 
 def send_inline(request: SendRequest, client: GoToneClient | None = None) -> None:
