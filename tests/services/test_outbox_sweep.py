@@ -206,3 +206,34 @@ def test_sweep_wakes_a_silent_job_before_its_lease(app, workspace, owner):
     db.session.commit()
     assert jobs_service.sweep() == [request.job_id]
     assert jobs_service.sweep() == []  # woken once per round
+
+
+def test_concurrent_sweepers_give_an_orphan_one_job_and_send_it_once(
+    app, workspace, owner, sim, token
+):
+    request = outbox.submit(workspace, owner, "orphan", draft(phones=NUMBERS[:3])).request
+    _age(request.id, 3600)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def sweeper() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                sweep_once(app)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sweeper) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    jobs = db.session.scalars(db.select(Job).where(Job.kind == outbox.SEND_JOB)).all()
+    assert len(jobs) == 1 and db.session.get(SendRequest, request.id).job_id == jobs[0].id
+    drain(app)
+    assert _states(request.id) == {ACCEPTED}
+    assert sorted(s["to"] for s in sim.control.sends(token)) == NUMBERS[:3]
