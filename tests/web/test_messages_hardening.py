@@ -14,7 +14,7 @@ import pytest
 
 from app.extensions import db
 from app.jobs import drain, init_jobs, sweep_once
-from app.models import GoToneSettings, OutboxMessage, SendRequest
+from app.models import GoToneSettings, Job, OutboxMessage, SendRequest
 from app.models.outbox import ACCEPTED, QUEUED, UNKNOWN
 from app.services import gotone, outbox
 from app.services.merge import Recipient
@@ -85,6 +85,10 @@ def test_bulk_send_during_a_queue_outage_is_stored_and_goes_out_once(
     again = _flash(client, client.post(f"/w/{sim_workspace.id}/messages/send", data=data))
     assert "already queued (2 recipients)" in again and "already sent" not in again
     assert sim.control.sends(gateway_token) == []
+    # The sweeper's round cannot wake it either; it says so and tries again next round.
+    sweep_once(app)
+    db.session.expire_all()
+    assert db.session.get(Job, request.job_id).heartbeat_at is None
     # The queue is back (here: the default SQLite queue); the sweeper's round starts the job.
     app.config["REDIS_URL"] = None
     init_jobs(app)
