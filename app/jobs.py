@@ -134,7 +134,10 @@ def _run_and_reschedule(app: Flask, job_id: int, retry: int = 0) -> None:
     except Exception as error:
         # Never let the exception kill a worker thread. The job stays as the database says:
         # claimed items go back when their lease ends (their call may have happened).
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # the connection itself is gone; the pool replaces it
+            log.debug("rollback after a runner failure failed", exc_info=True)
         if not transient(error) or retry >= RETRY_LIMIT:
             log.exception("job %s: runner failed; the sweeper wakes it again", job_id)
             return

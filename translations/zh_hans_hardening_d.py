@@ -12,4 +12,5 @@ ZH = {
     "This is the gateway's own message list, as the gateway reports it — not the portal's outbox. Older gateways include other customers' messages in it, so only the messages this portal sent from this workspace are shown.": "这是网关自己的消息列表（按网关的报告显示），不是门户的发件箱。较旧的网关会在其中包含其他客户的消息，因此只显示本门户从此工作区发送的消息。",
     "Not shown on this page: %(num)s message(s) of the gateway's list. Nothing shows that they belong to this workspace's gateway account: this workspace did not send them through the portal, and the gateway names no account for them (older gateways list other customers' messages here).": "本页未显示网关列表中的 %(num)s 条消息。没有任何信息表明它们属于此工作区的网关账户：此工作区未通过门户发送它们，网关也未注明其所属账户（较旧的网关会在此列出其他客户的消息）。",
     "No message on this page can be shown.": "本页没有可显示的消息。",
+    "Stored, and waiting for the job queue: it goes out once the queue is available again.": "已保存，正在等待任务队列：队列恢复后即会发出。",
 }

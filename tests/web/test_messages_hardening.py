@@ -79,6 +79,7 @@ def test_bulk_send_during_a_queue_outage_is_stored_and_goes_out_once(
     data = form_data("q" * 32, merge=True)  # personalised: a job
     page = _flash(client, client.post(f"/w/{sim_workspace.id}/messages/send", data=data))
     assert "Your send is stored (2 recipients) and will go out as soon as the job queue" in page
+    assert 'id="send-waiting-queue"' in page
     request = SendRequest.query.one()
     assert request.job_id is not None and {m.state for m in request.messages} == {QUEUED}
     # The member submits again: told the truth, nothing queued twice.
