@@ -51,6 +51,10 @@ def job_defaults(instance_path: str) -> dict[str, Any]:
         # a runner gives back claimed items it has not called within a quarter of it.
         "JOBS_LEASE_SECONDS": float(_env("PORTAL_JOBS_LEASE_SECONDS", "120")),
         "JOBS_SWEEP_SECONDS": float(_env("PORTAL_JOBS_SWEEP_SECONDS", "15")),
+        # A running job with no sign of life for this long gets fresh runners from the sweeper
+        # (its consumer may have died; extra runners find nothing to claim). Below the lease,
+        # so the other consumers take over long before the dead one's items come back.
+        "JOBS_STALL_SECONDS": float(_env("PORTAL_JOBS_STALL_SECONDS", "30")),
         # Runner tasks per job (they share the workspace's pace), and how long one runs
         # before it re-queues itself so that other workspaces' jobs get a worker thread.
         "JOBS_RUNNERS": int(_env("PORTAL_JOBS_RUNNERS", "2")),
@@ -85,38 +89,84 @@ def init_jobs(app: Flask) -> None:
     huey = make_huey(app.config)
 
     @huey.task(name=TASK_NAME)
-    def run_job(job_id: int) -> None:
+    def run_job(job_id: int, retry: int = 0) -> None:
         # One app per consumer process; every task in its own app context (its own session).
         with app.app_context():
-            _run_and_reschedule(app, job_id)
+            _run_and_reschedule(app, job_id, retry)
 
     app.extensions["huey"] = huey
     app.extensions["huey.run_job"] = run_job
 
 
-def _run_and_reschedule(app: Flask, job_id: int) -> None:
+# A runner that meets a transient failure queues itself again after min(cap, base * 2**n)
+# seconds, up to RETRY_LIMIT times in a row; then the sweeper's round takes over.
+RETRY_BASE_SECONDS = 0.5
+RETRY_CAP_SECONDS = 30.0
+RETRY_LIMIT = 10
+
+
+def transient(error: BaseException) -> bool:
+    """A failure that goes away by itself: the database or Redis briefly unreachable."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(error, OperationalError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is installed with huey's Redis support
+        return False
+    return isinstance(error, RedisConnectionError | RedisTimeoutError)
+
+
+def retry_delay(retry: int) -> float:
+    return min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2**retry)
+
+
+def _run_and_reschedule(app: Flask, job_id: int, retry: int = 0) -> None:
+    from .extensions import db
     from .services import jobs
 
     try:
         delay = jobs.run(job_id)
-    except Exception:
-        # A bug or a database outage: the job stays as the database says; the sweeper
-        # wakes it again after a lease. Never let the exception kill a worker thread.
-        log.exception("job %s: runner failed", job_id)
+    except Exception as error:
+        # Never let the exception kill a worker thread. The job stays as the database says:
+        # claimed items go back when their lease ends (their call may have happened).
+        try:
+            db.session.rollback()
+        except Exception:  # the connection itself is gone; the pool replaces it
+            log.debug("rollback after a runner failure failed", exc_info=True)
+        if not transient(error) or retry >= RETRY_LIMIT:
+            log.exception("job %s: runner failed; the sweeper wakes it again", job_id)
+            return
+        wait = retry_delay(retry)
+        log.warning("job %s: runner met %s; trying again in %.1f s", job_id,
+                    type(error).__name__, wait)  # fmt: skip
+        try:
+            wake(job_id, delay=wait, app=app, retry=retry + 1)
+        except Exception:  # the queue itself is down: the sweeper wakes the job later
+            log.exception("job %s: could not queue the runner again", job_id)
         return
     if delay is not None:
         wake(job_id, delay=delay, app=app)
 
 
-def wake(job_id: int, *, delay: float = 0, copies: int = 1, app: Flask | None = None) -> None:
-    """Queue `copies` runner tasks for the job (after the caller committed)."""
+def wake(job_id: int, *, delay: float = 0, copies: int = 1, app: Flask | None = None,
+         retry: int = 0) -> None:  # fmt: skip
+    """Queue `copies` runner tasks for the job (after the caller committed).
+
+    Several copies are separate queue entries, so idle consumers (on any host) take some.
+    """
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     task = app.extensions["huey.run_job"]
+    kwargs = {"retry": retry} if retry else None
     for _ in range(max(1, copies)):
         if delay and delay > 0:
-            task.schedule((job_id,), delay=delay)
+            task.schedule((job_id,), kwargs, delay=delay)
         else:
-            task(job_id)
+            task(job_id, **(kwargs or {}))
 
 
 def sweep_once(app: Flask) -> int:
@@ -126,7 +176,12 @@ def sweep_once(app: Flask) -> int:
     with app.app_context():
         woken = jobs.sweep()
         for job_id in woken:
-            wake(job_id, copies=app.config["JOBS_RUNNERS"], app=app)
+            try:
+                wake(job_id, copies=app.config["JOBS_RUNNERS"], app=app)
+            except Exception:
+                # The queue is down: the job is left for the next round, not for a lease.
+                log.exception("job %s: could not be woken; trying again next round", job_id)
+                jobs.forget_heartbeat(job_id)
         # Other periodic work registered by blueprints (e.g. due scheduled sends).
         for hook in app.extensions.get("jobs.periodic", ()):
             try:

@@ -4,8 +4,11 @@ Page views read the gateway's account data through here, so a dashboard refresh 
 cost two gateway calls each time. Entries are keyed by workspace id and a fingerprint of the
 stored (encrypted) token, base URL and API family: a new token misses the cache by itself,
 and `invalidate` drops a workspace's entries explicitly (token change, after a send).
-Errors are never cached. Each app instance (and each gunicorn worker) has its own cache; a
-message turning `accepted` drops its workspace's entries in the process that sent it.
+Errors are never cached. Each app instance (and each gunicorn worker) has its own cache; the
+outbox calls `invalidate` when the gateway accepted a send (services/outbox.py `_settle`), in
+the process that sent it. (An ORM attribute listener cannot do this: the outbox moves its
+rows with Core UPDATEs, which no listener sees.) A job consumer's sends reach another
+process's cache within its time to live.
 """
 
 from __future__ import annotations
@@ -16,11 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, has_app_context
-from sqlalchemy import event
+from flask import current_app
 
 from ..models import GoToneSettings
-from ..models.outbox import ACCEPTED, OutboxMessage
 
 T = TypeVar("T")
 DEFAULT_TTL = 60.0
@@ -76,10 +77,3 @@ def fingerprint(settings: GoToneSettings) -> str:
 def invalidate(workspace_id: int) -> None:
     """Drop a workspace's cached balance and profile (call after a token change or a send)."""
     cache().invalidate(workspace_id)
-
-
-@event.listens_for(OutboxMessage.state, "set")
-def _after_send(message: OutboxMessage, value: str, old: object, initiator: object) -> None:
-    # A send changes the balance: the next dashboard view reads it again.
-    if value == ACCEPTED and old != ACCEPTED and message.workspace_id and has_app_context():
-        invalidate(message.workspace_id)

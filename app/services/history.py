@@ -66,15 +66,42 @@ class HistoryPage:
 
 
 # -- gateway history -----------------------------------------------------------------------
-def list_gateway_sms(workspace: Workspace, actor: User, page: int) -> Page[Message]:
+@dataclass(frozen=True)
+class GatewayPage:
+    """One page of the gateway's /sms list, narrowed to what is provably this workspace's.
+
+    `withheld` rows of the gateway's page were left out: nothing in them shows they belong to
+    this workspace's gateway account (the portal never recorded their uid, and the gateway's
+    rows carry no account id). `page`/`last_page` are the gateway's, for the pager.
+    """
+
+    items: tuple[Message, ...]
+    page: int
+    last_page: int
+    total: int
+    withheld: int
+    per_page: int = PER_PAGE
+
+
+def list_gateway_sms(workspace: Workspace, actor: User, page: int) -> GatewayPage:
     """Return one page of the gateway's own /sms list; the view is audited. Raises GoToneError.
 
-    Legacy gateways include other customers' messages here, so who looked is recorded.
+    Legacy gateways answer this list with every customer's messages (and give no account id
+    per row), so only the rows whose uid this workspace's outbox recorded are shown; the rest
+    are counted as withheld. Who looked is recorded.
     """
-    result = gotone.client_for(workspace).list_sms(page)
-    audit.record(actor, workspace, "gateway_history.viewed", "gateway", page=result.page)
+    result: Page[Message] = gotone.client_for(workspace).list_sms(page)
+    uids = [m.uid for m in result.items]
+    ours = set(db.session.scalars(select(OutboxMessage.gateway_uid).where(
+        OutboxMessage.workspace_id == workspace.id,
+        OutboxMessage.gateway_uid.in_(uids)))) if uids else set()  # fmt: skip
+    shown = tuple(m for m in result.items if m.uid in ours)
+    withheld = len(result.items) - len(shown)
+    audit.record(actor, workspace, "gateway_history.viewed", "gateway", page=result.page,
+                 shown=len(shown), withheld=withheld)  # fmt: skip
     db.session.commit()
-    return result
+    return GatewayPage(shown, result.page, result.last_page, result.total, withheld,
+                       result.per_page)  # fmt: skip
 
 
 # -- portal history ------------------------------------------------------------------------

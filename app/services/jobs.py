@@ -395,11 +395,13 @@ def beat(job_id: int, until_seconds: float = 0.0) -> None:
 def sweep() -> list[int]:
     """Re-queue items whose lease expired (marked uncertain); return the jobs to wake.
 
-    A job is woken when it is analysing or running and no worker has shown life for a lease;
-    the heartbeat is moved on in the same compare-and-set, so one sweeper wakes it once.
+    A job is woken when it is analysing or running and no worker has shown life for
+    JOBS_STALL_SECONDS (a runner's consumer died; an extra runner only finds nothing to claim),
+    or was never woken (heartbeat None: its process died before it queued the runners); the
+    heartbeat is moved on in the same compare-and-set, so one sweeper wakes it once.
     """
     now = utcnow()
-    lease = timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
+    stall = timedelta(seconds=current_app.config["JOBS_STALL_SECONDS"])
     db.session.execute(
         update(JobItem)
         .where(JobItem.state == states.ITEM_RUNNING, JobItem.lease_until < now)
@@ -410,7 +412,7 @@ def sweep() -> list[int]:
     stale = db.session.execute(
         select(Job.id, Job.heartbeat_at).where(
             Job.state.in_((states.ANALYSING, states.RUNNING)),
-            (Job.heartbeat_at.is_(None)) | (Job.heartbeat_at < now - lease),
+            (Job.heartbeat_at.is_(None)) | (Job.heartbeat_at < now - stall),
         )
     ).all()
     woken = []
@@ -424,6 +426,14 @@ def sweep() -> list[int]:
             woken.append(job_id)
     db.session.commit()
     return woken
+
+
+def forget_heartbeat(job_id: int) -> None:
+    """The sweeper could not wake the job (queue down): the next round tries again (commits)."""
+    db.session.rollback()
+    db.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=None)
+                       .execution_options(synchronize_session=False))  # fmt: skip
+    db.session.commit()
 
 
 # -- pace --------------------------------------------------------------------------------------

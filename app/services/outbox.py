@@ -12,7 +12,10 @@ Rules that move a message (see app/models/outbox.py for the states):
   (inline: up to 3 attempts; in a job: released to the queue with a delay, up to
   JOBS_MAX_ATTEMPTS) and then `failed`;
 - anything else after the call started (timeout, reset, 5xx, garbled answer) → `unknown`;
-  a row found still `sending` by a worker (its predecessor died mid-call) → `unknown`;
+  a row found still `sending` by a worker (its predecessor died mid-call) → `unknown`, and so
+  does any row left `sending` past the call's deadline with no live job item (the periodic
+  sweep, services/outbox_sweep.py, which also starts requests stored but never sent);
+- a request that needs a job is stored with it in one commit (services/outbox_jobs.py);
 - `unknown` is never sent again automatically: `resend` (a member's confirmation) creates a
   new request with one message linked by `resend_of_id`.
 """
@@ -33,11 +36,12 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..errors import ServiceUnavailableError
 from ..extensions import db
 from ..gotone.client import GoToneClient
 from ..gotone.errors import GoToneError, RateLimitedError
 from ..gotone.types import SendResult
-from ..models import Job, JobItem, User, Workspace
+from ..models import Job, User, Workspace
 from ..models import jobs as job_states
 from ..models.outbox import (
     ACCEPTED,
@@ -53,12 +57,12 @@ from ..models.outbox import (
     SendRequest,
 )
 from ..models.types import utcnow
-from . import audit, merge
+from . import account_cache, audit, merge
 from . import jobs as jobs_service
 from .compose import message_segments
 from .gotone import client_for
+from .outbox_jobs import SEND_JOB, add_job, wake_job  # noqa: F401 - SEND_JOB re-exported
 
-SEND_JOB = "send"  # Job.kind of a background send
 MAX_CALL = 100  # recipients per gateway call (reference §9)
 INLINE_ATTEMPTS = 3
 INLINE_BACKOFF = (0.2, 0.5)
@@ -210,6 +214,10 @@ def _write(workspace: Workspace, actor: User, send_key: str, fingerprint: str, d
     db.session.add(request)
     db.session.flush()
     _write_messages(request, draft.recipients, actor, resend_of)
+    if request.state == QUEUED and needs_job(request):
+        # Stored and runnable in one commit: a process that dies before it wakes the job
+        # leaves a job the sweeper starts (its heartbeat is still None), never a lost send.
+        add_job(request)
     return request
 
 
@@ -251,57 +259,46 @@ def needs_job(request: SendRequest) -> bool:
     return request.personalised or request.recipients > MAX_CALL
 
 
-def start(request: SendRequest, client: GoToneClient | None = None) -> None:
-    """Send a queued request now: in this request when small, else as a background job."""
+def start(request: SendRequest, client: GoToneClient | None = None) -> bool:
+    """Send a queued request now: in this request when small, else as a background job.
+
+    False when its job is stored but the queue could not be told (Redis or the queue file
+    unavailable): the sweeper starts it once the queue is back; nothing is lost.
+    """
     if request.state != QUEUED:
-        return
+        return True
     if needs_job(request):
-        start_job(request)
-    else:
-        send_inline(request, client)
+        return start_job(request) is not None
+    send_inline(request, client)
+    return True
 
 
-def start_job(request: SendRequest) -> Job:
-    """Create the request's job (one item per message, or per ≤100 chunk) and wake it."""
-    from ..jobs import wake
-
-    if request.job_id is not None:
-        return db.session.get(Job, request.job_id)
-    workspace = db.session.get(Workspace, request.workspace_id)
-    actor = db.session.get(User, request.created_by_id) if request.created_by_id else None
-    keys = db.session.execute(
-        select(OutboxMessage.seq, OutboxMessage.chunk, OutboxMessage.phone)
-        .where(OutboxMessage.request_id == request.id, OutboxMessage.state == QUEUED)
-        .order_by(OutboxMessage.seq)
-    ).all()
-    if request.personalised:
-        items = [(seq, phone) for seq, _chunk, phone in keys]
-    else:
-        items = [(chunk, None) for chunk in sorted({chunk for _s, chunk, _p in keys})]
-    now = utcnow()
-    job = Job(workspace_id=workspace.id, created_by_id=actor.id if actor else None,
-              kind=SEND_JOB, state=job_states.RUNNING, group_uid="",
-              group_name=_("Send #%(id)s", id=request.id)[:255], to_process=len(items),
-              started_at=now, heartbeat_at=now, options={"request_id": request.id})  # fmt: skip
-    db.session.add(job)
-    db.session.flush()
-    db.session.execute(JobItem.__table__.insert(), [
-        {"job_id": job.id, "seq": seq, "state": job_states.QUEUED, "phone": phone,
-         "raw_phone": "", "first_name": "", "last_name": "", "attempts": 0,
-         "uncertain": False, "not_before": 0.0}
-        for seq, phone in items
-    ])  # fmt: skip
-    request.job_id = job.id
-    db.session.commit()
-    wake(job.id, copies=current_app.config["JOBS_RUNNERS"])
-    return job
+def start_job(request: SendRequest) -> Job | None:
+    """Create the request's job if it has none (commits) and wake it; None when the queue
+    could not be reached (the job waits for the sweeper)."""
+    if request.job_id is None:
+        add_job(request)
+        db.session.commit()
+    job_id = request.job_id
+    if not wake_job(job_id):
+        return None
+    return db.session.get(Job, job_id)
 
 
 def send_inline(request: SendRequest, client: GoToneClient | None = None) -> None:
-    """Send every queued message of a small unpersonalised request in one call (commits)."""
+    """Send every queued message of a small unpersonalised request in one call (commits).
+
+    The client comes first: without one (token cleared, keys missing) nothing is claimed and
+    the queued messages fail with the reason, instead of staying `sending` for ever.
+    """
+    if client is None:
+        try:
+            client = client_for(db.session.get(Workspace, request.workspace_id))
+        except ServiceUnavailableError as error:
+            fail_queued(request.id, error.message)
+            return
     claimed = _claim(request.id)
     if claimed:
-        client = client or client_for(db.session.get(Workspace, request.workspace_id))
         for attempt in range(INLINE_ATTEMPTS):
             outcome = _call(client, request, claimed)
             if outcome.startswith("rate:"):
@@ -317,6 +314,18 @@ def send_inline(request: SendRequest, client: GoToneClient | None = None) -> Non
         else:
             _mark(claimed, FAILED, _("The gateway could not be reached; nothing was sent."))
     finish_if_done(request.id)
+
+
+def fail_queued(request_id: int, reason: str) -> None:
+    """The request cannot be sent (no client): its queued messages fail with `reason`."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.request_id == request_id, OutboxMessage.state == QUEUED)
+        .values(state=FAILED, error=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    finish_if_done(request_id)
 
 
 def _claim(request_id: int, texts: dict[str, str] | None = None, **where) -> dict[str, int]:
@@ -409,14 +418,14 @@ def _call(client: GoToneClient, request: SendRequest | SendSpec, claimed: dict[s
         _mark(claimed, state, str(error))
         settled.add(state)
         return "done"
-    settled.update(_settle(claimed, result))
+    settled.update(_settle(claimed, result, request.workspace_id))
     return "done"
 
 
 _DIGITS = re.compile(r"\D")
 
 
-def _settle(claimed: dict[str, int], result: SendResult) -> set[str | None]:
+def _settle(claimed: dict[str, int], result: SendResult, workspace_id: int) -> set[str | None]:
     """Write the gateway's answer on the claimed rows (commits); the states written."""
     written: set[str | None] = set()
     reports = {_DIGITS.sub("", m.to or ""): m for m in result.messages}
@@ -445,6 +454,10 @@ def _settle(claimed: dict[str, int], result: SendResult) -> set[str | None]:
         ).rowcount
         written.add(values["state"] if changed == 1 else None)
     db.session.commit()
+    if ACCEPTED in written:
+        # The gateway charged for it: the next balance shown is read again. Explicit, since
+        # these are Core UPDATEs that no ORM attribute listener sees.
+        account_cache.invalidate(workspace_id)
     return written
 
 
@@ -520,9 +533,11 @@ def process(job: Job) -> float | None:
     workspace = db.session.get(Workspace, job.workspace_id)
     try:
         client = client_for(workspace)
-    except GoToneError as error:
+    except (GoToneError, ServiceUnavailableError) as error:
+        # No token, or this consumer cannot decrypt it: the job fails with the reason shown
+        # on its page and the send's (as imports do), rather than running for ever.
         jobs_service.fail_job(job.id, str(error))
-        refresh(request)
+        refresh(db.session.get(SendRequest, request_id))
         return None
 
     def handle(client: GoToneClient, item: jobs_service.ClaimedItem) -> float | None:
@@ -592,6 +607,8 @@ def resend(workspace: Workspace, actor: User, message: OutboxMessage) -> Submitt
     """Send an `unknown` message again as a new request linked to it (idempotent per row)."""
     if message.state != UNKNOWN:
         raise OutboxError(_("Only a message whose outcome is unknown can be resent."))
+    # The client first: without a token nothing is written, so the resend key stays unused.
+    client = client_for(workspace)
     original = message.request
     draft = Draft(text=message.text, type=original.type,
                   recipients=[merge.Recipient(message.phone)], sender_id=original.sender_id,
@@ -601,7 +618,7 @@ def resend(workspace: Workspace, actor: User, message: OutboxMessage) -> Submitt
     submitted = submit(workspace, actor, f"resend-{message.id}", draft, resend_of=message,
                        wait=IN_FLIGHT_WAIT)  # fmt: skip
     if not submitted.replayed:
-        start(submitted.request)
+        start(submitted.request, client)
     return submitted
 
 

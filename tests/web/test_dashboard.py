@@ -179,17 +179,20 @@ def test_every_member_sees_the_dashboard(client, sim_workspace, role):
 def test_a_send_drops_the_cached_balance_and_latest_messages_link_to_history(
     client, sim, owner, url, sim_workspace
 ):
-    from app.models.outbox import ACCEPTED, SENDING
-    from tests.services.test_history import outbox_message
+    from app.services import outbox
+    from app.services.merge import Recipient
 
     client.get(url)
-    message = outbox_message(sim_workspace, owner, "12025550100", "hi", state=SENDING)
     client.get(url)
     assert len(_calls(sim, "/balance")) == 1
-    message.state = ACCEPTED  # what the outbox does when the gateway took it
-    _db.session.commit()
+    # A real send: the outbox settles its rows with Core UPDATEs, which no ORM listener sees;
+    # it drops the cached balance itself when the gateway accepted the message.
+    request = outbox.submit(sim_workspace, owner, "dash", outbox.Draft(
+        "hi", [Recipient("12025550100")])).request  # fmt: skip
+    outbox.start(request)
     body = client.get(url).get_data(as_text=True)
     assert len(_calls(sim, "/balance")) == 2
+    message = request.messages[0]
     assert f"{url}/messages/history/{message.id}" in body and f"{url}/messages/history" in body
 
 

@@ -42,15 +42,15 @@ def test_history_shows_only_this_workspaces_messages(client, owner, url, sim_wor
     other_owner = make_user()
     other = make_workspace(other_owner)
     add_member(other, owner, Role.MEMBER)
-    ours = outbox_message(sim_workspace, owner, "12025550100", "ours")
+    ours = outbox_message(sim_workspace, owner, "12025550100", "ours-4711")
     theirs = outbox_message(other, other_owner, "12025550199", "theirs")
     body = client.get(url + "/history").get_data(as_text=True)
-    assert "ours" in body and "theirs" not in body and owner.email in body
+    assert "ours-4711" in body and "theirs" not in body and owner.email in body
     assert client.get(f"{url}/history/{ours.id}").status_code == 200
     assert client.get(f"{url}/history/{theirs.id}").status_code == 404
     assert client.post(f"{url}/history/{theirs.id}/refresh").status_code == 404
     exported = client.get(url + "/history.csv").get_data(as_text=True)
-    assert "ours" in exported and "theirs" not in exported
+    assert "ours-4711" in exported and "theirs" not in exported
     latest = client.get(f"/w/{sim_workspace.id}").get_data(as_text=True)
     assert "12025550100" in latest.replace(" ", "").replace("-", "")
     assert "12025550199" not in latest.replace(" ", "").replace("-", "")
@@ -157,7 +157,8 @@ def test_gateway_history_is_for_admins_only(client, sim_workspace, role, status)
 
 def test_gateway_history_escapes_what_the_gateway_stores(client, sim, owner, url,
                                                          sim_workspace):  # fmt: skip
-    gotone.client_for(sim_workspace).send_sms("12025550100", XSS)
+    report = gotone.client_for(sim_workspace).send_sms("12025550100", XSS).messages[0]
+    outbox_message(sim_workspace, owner, "12025550100", XSS, gateway_uid=report.uid)
     body = client.get(url + "/gateway-history").get_data(as_text=True)
     assert XSS not in body and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in body
     viewed = db.select(AuditEvent).where(AuditEvent.action == "gateway_history.viewed")
@@ -192,3 +193,26 @@ def test_a_gateway_fault_during_refresh_is_an_alert(client, sim, owner, url, sim
     response = client.post(url + "/history/refresh", headers=HX)
     sim.control.clear_faults()
     assert response.status_code == 502 and 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_gateway_history_shows_only_this_workspaces_account(client, sim, owner, url,
+                                                            sim_workspace):  # fmt: skip
+    """Item 25: a legacy gateway lists every customer's messages and names no account."""
+    sim.control.configure(profile="legacy", quirks={"quirk_list_sms_all_users": True})
+    other_token = sim.control.create_account(token="43|other-customer-token-Wq8", balance=50)
+    other = make_workspace(make_user(), base_url=sim.api_url("v3"), token=other_token)
+    mine = gotone.client_for(sim_workspace).send_sms("12025550100", "ours-4711").messages[0]
+    outbox_message(sim_workspace, owner, "12025550100", "ours-4711", gateway_uid=mine.uid)
+    theirs = gotone.client_for(other).send_sms("12025550199", "their secret").messages[0]
+    outbox_message(other, other.memberships[0].user, "12025550199", "their secret",
+                   gateway_uid=theirs.uid)  # fmt: skip
+    gotone.client_for(sim_workspace).send_sms("12025550142", "sent outside the portal")
+    body = client.get(url + "/gateway-history").get_data(as_text=True)
+    assert "ours-4711" in body
+    assert "their secret" not in body and "555-0199" not in body and "5550199" not in body
+    assert "sent outside the portal" not in body
+    assert 'id="gateway-withheld"' in body and "Not shown on this page: 2 message(s)" in body
+    # The other workspace sees its own message and not ours.
+    login(client, other.memberships[0].user)
+    theirs_page = client.get(f"/w/{other.id}/messages/gateway-history").get_data(as_text=True)
+    assert "their secret" in theirs_page and "ours-4711" not in theirs_page

@@ -1,8 +1,9 @@
 """Sending: compose, review, send, status, scheduled sends, templates; and history (6b).
 
 Every route lives under /w/<workspace_id>/messages; the view modules register on `bp`.
-Registering the blueprint also hooks the scheduled-send dispatcher into every job consumer's
-periodic round (app/jobs.py sweep_once).
+Registering the blueprint also hooks the outbox sweep (abandoned sends, services/outbox_sweep)
+and the scheduled-send dispatcher into every job consumer's periodic round (app/jobs.py
+sweep_once).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ bp = Blueprint("messages", __name__, url_prefix="/w/<int:workspace_id>/messages"
 
 
 def _install(state) -> None:
+    from ...services import outbox_sweep
     from ...services.scheduling import dispatch_due
 
-    state.app.extensions.setdefault("jobs.periodic", []).append(dispatch_due)
+    hooks = state.app.extensions.setdefault("jobs.periodic", [])
+    hooks.extend((outbox_sweep.periodic, dispatch_due))
 
 
 bp.record_once(_install)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from ...errors import ServiceUnavailableError
 from ...forms import EmptyForm
 from ...forms.messages import ComposeForm
 from ...gotone.errors import GoToneError
@@ -17,7 +18,7 @@ from ...models.outbox import MMS, PLAIN, VOICE
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import compose as compose_service
-from ...services import dashboard, outbox, scheduling, templates
+from ...services import dashboard, outbox, scheduling, send_state, templates
 from ...services.gotone import client_for
 from ...services.merge import has_fields
 from . import bp
@@ -239,16 +240,16 @@ def send(workspace_id):
         return _refused(str(error), 409, error.request)
     except outbox.OutboxError as error:
         return _refused(str(error), 422)
-    if not submitted.replayed:
-        outbox.start(submitted.request, client)
-    else:
-        flash(_("This message was already sent; nothing was sent again."), "info")
+    if submitted.replayed:
+        flash(send_state.replay_message(submitted.request), "info")
+    elif not outbox.start(submitted.request, client):
+        flash(send_state.queue_down_message(submitted.request), "info")
     return redirect_to(url_for("messages.status", workspace_id=workspace_id,
                                request_id=submitted.request.id))  # fmt: skip
 
 
 def _submit_existing(existing):
-    flash(_("This message was already sent; nothing was sent again."), "info")
+    flash(send_state.replay_message(existing), "info")
     return redirect_to(url_for("messages.status", workspace_id=g.workspace.id,
                                request_id=existing.id))  # fmt: skip
 
@@ -304,7 +305,8 @@ def resend(workspace_id, message_id):
         submitted = outbox.resend(g.workspace, current_user, message)
     except outbox.InFlightError as error:
         return _refused(str(error), 409, error.request)
-    except (outbox.OutboxError, GoToneError) as error:
+    except (outbox.OutboxError, GoToneError, ServiceUnavailableError) as error:
+        # No token: nothing was written, the resend can be confirmed again once it is set.
         flash(str(error), "error")
         return redirect_to(url_for("messages.status", workspace_id=workspace_id,
                                    request_id=message.request_id))  # fmt: skip
