@@ -22,7 +22,7 @@ from ..models import Workspace
 from ..models.outbox import MMS, PLAIN, VOICE
 from . import merge
 from .gotone import get_settings
-from .phones import PhoneError, parse_phone, parse_phone_list
+from .phones import PhoneError, from_gateway, parse_phone_list
 
 SENDER_NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
 SENDER_ALPHA = re.compile(r"^[A-Za-z0-9]{1,11}$")
@@ -73,7 +73,8 @@ def collect(workspace: Workspace, client: GoToneClient | None, typed: str,
             continue
         for contact in client.iter_all(client.list_contacts, uid):
             try:
-                phone = parse_phone(contact.phone, country)
+                # The gateway's own digits carry their country code: never the default's.
+                phone = from_gateway(contact.phone)
             except PhoneError:
                 result.invalid.append(contact.phone)
                 continue
