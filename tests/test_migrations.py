@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from app.extensions import db
 
@@ -36,10 +36,8 @@ def _fresh_at(revision: str) -> None:
 
 
 def _insert(conn, table: str, **values) -> int:
-    columns = ", ".join(values)
-    marks = ", ".join(f":{k}" for k in values)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id"
-    return conn.execute(text(sql), values).scalar()
+    rows = db.metadata.tables[table]
+    return conn.execute(rows.insert().values(values).returning(rows.c.id)).scalar()
 
 
 def test_0005_keeps_every_row_and_no_deleted_id_is_handed_out_again(app):
@@ -120,7 +118,7 @@ AUTOINCREMENT_TABLES = ("users", "user_sessions", "workspaces", "memberships", "
 
 def _counts() -> dict[str, int]:
     with db.engine.connect() as conn:
-        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+        return {t: conn.execute(select(func.count()).select_from(db.metadata.tables[t])).scalar()
                 for t in (*AUTOINCREMENT_TABLES, "gotone_settings")}  # fmt: skip
 
 

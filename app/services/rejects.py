@@ -90,4 +90,3 @@ class _LineBuffer:
     def take(self) -> str:
         text, self.parts = "".join(self.parts), []
         return text
-
