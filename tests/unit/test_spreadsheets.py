@@ -61,3 +61,74 @@ def test_reading_a_big_file_keeps_memory_flat(tmp_path):
     tracemalloc.stop()
     assert count == 200_000
     assert peak < 2 * 1024 * 1024, peak  # the file is about 8 MB
+
+
+def _xlsx_bomb(path, shared_mb: int, lie: bool = False) -> None:
+    """A valid workbook whose one shared string is `shared_mb` MB of the same letter (a zip
+    of about 0.3 MB for 300 MB). With `lie`, the archive declares the string 1 KB long."""
+    import struct
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["phone"])
+    book.active.append(["x"])
+    book.save(path)
+    with zipfile.ZipFile(path) as src:
+        parts = {info.filename: src.read(info) for info in src.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            if name != "xl/sharedStrings.xml":
+                out.writestr(name, data)
+        with out.open("xl/sharedStrings.xml", "w") as fh:
+            fh.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/'
+                     b'spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>phone</t>'
+                     b"</si><si><t>")  # fmt: skip
+            chunk = b"A" * (1024 * 1024)
+            for _ in range(shared_mb):
+                fh.write(chunk)
+            fh.write(b"</t></si></sst>")
+    if lie:
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo("xl/sharedStrings.xml")
+        # The uncompressed size in the local header (offset 22) and the central directory
+        # entry (offset 24), which is the one readers believe.
+        struct.pack_into("<I", data, info.header_offset + 22, 1024)
+        start = data.find(b"PK\x01\x02")
+        while start != -1:
+            name_len = struct.unpack_from("<H", data, start + 28)[0]
+            if data[start + 46 : start + 46 + name_len] == b"xl/sharedStrings.xml":
+                struct.pack_into("<I", data, start + 24, 1024)
+            start = data.find(b"PK\x01\x02", start + 4)
+        path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("lie", [False, True], ids=["declared", "lying-header"])
+def test_an_xlsx_bomb_is_refused_with_bounded_memory(tmp_path, lie):
+    """Issue 12 item 7: 0.3 MB holding a 300 MB shared string took a worker to 717 MB."""
+    path = tmp_path / "bomb.xlsx"
+    _xlsx_bomb(path, 300, lie=lie)
+    assert path.stat().st_size < 1024 * 1024
+    tracemalloc.start()
+    with pytest.raises(FileProblem) as refused:
+        sniff(path, "bomb.xlsx")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    expected = "cannot be opened" if lie else "unpacks to far more data"
+    assert expected in str(refused.value)
+    assert peak < 20 * 1024 * 1024, peak
+
+
+def test_an_ordinary_xlsx_still_opens(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Phone", "Name"])
+    for n in range(2000):
+        book.active.append([f"+1202555{n:04d}", f"Name {n}"])
+    path = tmp_path / "ok.xlsx"
+    book.save(path)
+    info = sniff(path, "ok.xlsx")
+    assert info.mapping["phone"] == 0 and sum(1 for _ in iter_rows(path, info)) == 2000
