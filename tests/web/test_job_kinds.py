@@ -33,3 +33,12 @@ def test_a_bulk_send_is_listed_and_summarised_as_a_send(client, app, sim_workspa
     assert "contacts exported" not in page
     assert 'id="count-sent">2<' in page and 'id="count-failed">0<' in page
     assert f'href="{base}/messages/sends/{request.id}"' in page
+
+
+def test_lists_opened_past_their_end_show_the_last_page(client, sim_workspace):
+    """Issue 12 item 30 for the lists the portal pages itself (jobs, history, audit)."""
+    login(client, sim_workspace.memberships[0].user)
+    base = f"/w/{sim_workspace.id}"
+    for url in (f"{base}/jobs?page=7", f"{base}/messages/history?page=7", f"{base}/audit?page=7"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Page 7 of" not in page, url
