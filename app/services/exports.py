@@ -97,7 +97,10 @@ def _export_page(client, group_uid: str, item: JobItem) -> float | None:
 
 
 def _write_part(job_id: int, page: int, contacts) -> None:
-    target = _part(job_dir_of(job_id), page)
+    folder = job_dir_of(job_id)
+    if folder is None:
+        return  # the job (its workspace) was deleted during the call: its folder is gone
+    target = _part(folder, page)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

@@ -35,9 +35,11 @@ def job_dir(job: Job) -> Path:
     return workspace_dir(job.workspace_id) / f"{int(job.id)}-{job.files_token}"
 
 
-def job_dir_of(job_id: int) -> Path:
-    """job_dir for a job known by id only (a worker holding one of its items)."""
-    return job_dir(db.session.get(Job, job_id))
+def job_dir_of(job_id: int) -> Path | None:
+    """job_dir for a job known by id only (a worker holding one of its items); None when the
+    job is gone (its workspace was deleted meanwhile: nothing may be written for it)."""
+    job = db.session.get(Job, job_id)
+    return job_dir(job) if job is not None else None
 
 
 def remove_workspace_files(workspace_id: int, legacy_job_ids: list[int]) -> None:
