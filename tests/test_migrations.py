@@ -88,6 +88,9 @@ def test_0005_keeps_every_row_and_no_deleted_id_is_handed_out_again(app):
     upgrade()
 
     assert _counts() == counts_before
+    with db.engine.connect() as conn:  # the rebuilt tables kept their indexes and constraints
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "sqlite":
             sql = dict(conn.execute(text("SELECT name, sql FROM sqlite_master "
