@@ -86,6 +86,7 @@ def group_page(group_uid: str, block: str, status: int = 200, *, oob_table: bool
         ctx["group"] = groups.get_group(g.workspace, group_uid)
     if not fragment or oob_table or block == "contacts_table":
         ctx["result"] = contacts.list_contacts(g.workspace, group_uid, ctx["page"])
+        ctx["page"] = ctx["result"].page  # the last page when the one asked for was past it
     response = render_page(GROUP_PAGE, block, status, **ctx)
     if oob_table:
         response = with_oob(response, GROUP_PAGE, "contacts_table", **ctx)
@@ -96,7 +97,8 @@ def _index(block: str, status: int = 200, form: GroupForm | None = None):
     result = None
     if block == "groups_table" or not is_fragment_request():
         result = groups.list_groups(g.workspace, page_arg())
-    return render_page(TEMPLATE, block, status, result=result, page=page_arg(),
+    page = result.page if result is not None else page_arg()
+    return render_page(TEMPLATE, block, status, result=result, page=page,
                        form=form or GroupForm(formdata=None))  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..downloads import attachment
 from ..errors import ServiceUnavailableError
 from ..forms import EmptyForm
 from ..forms.jobs import NO_COLUMN, ColumnsForm, ExportForm, ImportForm, PaceForm
@@ -32,6 +33,7 @@ from ..models import jobs as states
 from ..rendering import is_fragment_request, redirect_to, render_page
 from ..security import workspace_required
 from ..services import exports, imports, jobs
+from ..services import rejects as rejects_file
 from ..services.gotone import client_for
 from ..services.spreadsheets import FileInfo, FileProblem, column_labels
 
@@ -191,7 +193,7 @@ def rejects(workspace_id, job_id):
         after = 0
         while after is not None:
             with app.app_context():
-                text, after = imports.rejects_chunk(job_id, after)
+                text, after = rejects_file.rejects_chunk(job_id, after)
             yield text
 
     return _csv_response(stream(), f"rejected-rows-{job_id}.csv")
@@ -231,7 +233,7 @@ def too_large(error):
 
 def _csv_response(body, filename: str) -> Response:
     response = Response(body, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Disposition"] = attachment(filename)
     return response
 
 

@@ -8,12 +8,15 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import SQLITE_AUTOINCREMENT, UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_workspace_ts", "workspace_id", "ts"),)
+    __table_args__ = (
+        Index("ix_audit_events_workspace_ts", "workspace_id", "ts"),
+        SQLITE_AUTOINCREMENT,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ts: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,6 +9,7 @@ marked `uncertain` (its gateway call may or may not have happened).
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -25,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import SQLITE_AUTOINCREMENT, UTCDateTime, utcnow
 from .user import User
 
 # Job kinds and states.
@@ -48,9 +49,16 @@ ITEM_CANCELLED = "cancelled"
 ITEM_FINAL = (ITEM_DONE, ITEM_FAILED, ITEM_REJECTED, ITEM_CANCELLED)
 
 
+def new_files_token() -> str:
+    return secrets.token_hex(16)
+
+
 class Job(db.Model):
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_workspace_created", "workspace_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_jobs_workspace_created", "workspace_id", "created_at"),
+        SQLITE_AUTOINCREMENT,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -82,6 +90,10 @@ class Job(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Last sign of life of a worker on this job; the sweeper wakes jobs whose heartbeat is old.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Names the job's folder with its id (services/job_files.py), so no other job - not even
+    # one that got the same id on another database - can name or read it. NULL: a job from
+    # before revision 0005, whose files were in a folder named by the id alone.
+    files_token: Mapped[str | None] = mapped_column(String(32), default=new_files_token)
 
     created_by: Mapped[User | None] = relationship()
 
@@ -110,6 +122,7 @@ class JobItem(db.Model):
         UniqueConstraint("job_id", "phone", name="uq_job_items_job_id_phone"),
         Index("ix_job_items_job_state", "job_id", "state"),
         Index("ix_job_items_state_lease", "state", "lease_until"),
+        SQLITE_AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

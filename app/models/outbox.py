@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import SQLITE_AUTOINCREMENT, UTCDateTime, utcnow
 from .user import User
 
 # Message types (the gateway's `type`).
@@ -73,6 +73,7 @@ class SendRequest(db.Model):
         UniqueConstraint("workspace_id", "send_key", name="uq_send_requests_workspace_key"),
         Index("ix_send_requests_workspace_created", "workspace_id", "created_at"),
         Index("ix_send_requests_state_scheduled", "state", "scheduled_for"),
+        SQLITE_AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,6 +134,7 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_messages_workspace_created", "workspace_id", "created_at"),
         Index("ix_outbox_messages_request_state", "request_id", "state"),
         Index("ix_outbox_messages_workspace_phone", "workspace_id", "phone"),
+        SQLITE_AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,6 +178,7 @@ class MessageTemplate(db.Model):
     __tablename__ = "message_templates"
     __table_args__ = (
         UniqueConstraint("workspace_id", "name", name="uq_message_templates_workspace_name"),
+        SQLITE_AUTOINCREMENT,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,11 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# Every table whose ids appear in URLs, files or other rows: SQLite otherwise hands a deleted
+# highest id out again, and whatever still names it (an audit row, a job's folder, a link)
+# then points at the newcomer. PostgreSQL sequences never go back.
+SQLITE_AUTOINCREMENT = {"sqlite_autoincrement": True}
+
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""

@@ -9,11 +9,12 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import SQLITE_AUTOINCREMENT, UTCDateTime, utcnow
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -43,6 +44,7 @@ class User(UserMixin, db.Model):
 
 class UserSession(db.Model):
     __tablename__ = "user_sessions"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -8,12 +8,13 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import SQLITE_AUTOINCREMENT, UTCDateTime, utcnow
 from .user import User
 
 
 class Workspace(db.Model):
     __tablename__ = "workspaces"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -29,7 +30,7 @@ class Workspace(db.Model):
 
 class Membership(db.Model):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"), SQLITE_AUTOINCREMENT)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -45,6 +46,7 @@ class Membership(db.Model):
 
 class Invitation(db.Model):
     __tablename__ = "invitations"
+    __table_args__ = SQLITE_AUTOINCREMENT
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(

@@ -22,7 +22,7 @@ from ..models import Workspace
 from ..models.outbox import MMS, PLAIN, VOICE
 from . import merge
 from .gotone import get_settings
-from .phones import PhoneError, parse_phone, parse_phone_list
+from .phones import PhoneError, from_gateway, parse_phone_list
 
 SENDER_NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
 SENDER_ALPHA = re.compile(r"^[A-Za-z0-9]{1,11}$")
@@ -73,7 +73,8 @@ def collect(workspace: Workspace, client: GoToneClient | None, typed: str,
             continue
         for contact in client.iter_all(client.list_contacts, uid):
             try:
-                phone = parse_phone(contact.phone, country)
+                # The gateway's own digits carry their country code: never the default's.
+                phone = from_gateway(contact.phone)
             except PhoneError:
                 result.invalid.append(contact.phone)
                 continue
@@ -106,6 +107,18 @@ def message_segments(text: str, sms_type: str) -> SegmentInfo:
     return info
 
 
+# Who the live panel counts for when it knows only how many recipients there are: no names
+# (their fallbacks are sent) and the longest number E.164 allows, for {phone}. Counting the
+# template instead made the braces of {first_name} GSM extension characters (2 septets each,
+# and "GSM_7BIT_EX"). Names make a text longer: the review counts each recipient's own.
+PANEL_RECIPIENT = merge.Recipient("0" * 15)
+
+
+def counted_text(text: str) -> str:
+    """The text the panel counts: merge fields as PANEL_RECIPIENT gets them."""
+    return merge.render(text, PANEL_RECIPIENT) if merge.has_fields(text) else text
+
+
 @dataclass
 class Estimate:
     info: SegmentInfo
@@ -136,24 +149,25 @@ def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
     `client.get_balance()` (the review, which decides whether the send may go).
     """
     sms_type = sms_type or PLAIN
-    info = message_segments(text, sms_type)
-    summary = None
+    summary = merge.summarise(text, [] if isinstance(recipients, int) else recipients) \
+        if merge.has_fields(text) else None  # fmt: skip
     if isinstance(recipients, int):
-        count, units, segments = recipients, info.segments * recipients, info.segments
-        if merge.has_fields(text):
-            summary = merge.summarise(text, [])
-            segments = max(segments, message_segments(summary.worst_text, sms_type).segments)
-            units = segments * count
-    elif merge.has_fields(text):
-        summary = merge.summarise(text, recipients)
+        count = recipients
+        info = message_segments(counted_text(text), sms_type)
+    else:
         count = len(recipients)
+        # The worst text after substitution (the review's recipients are all known).
+        worst = summary.worst_text if summary and recipients else counted_text(text)
+        info = message_segments(worst, sms_type)
+    segments = info.segments
+    if summary and not isinstance(recipients, int):
         units = sum(message_segments(merge.render(text, r), sms_type).segments
                     for r in recipients)  # fmt: skip
-        segments = summary.worst_segments if recipients else info.segments
     else:
-        count, segments = len(recipients), info.segments
         units = segments * count
-    result = Estimate(info, len(text), segments, count, units, merge_summary=summary)
+    # "Characters" in the gateway's units: septets (an extension character such as € is 2)
+    # or UTF-16 code units, of the text that is sent, not of the template.
+    result = Estimate(info, info.length, segments, count, units, merge_summary=summary)
     read = balance or (client.get_balance if client is not None else None)
     if read is not None:
         try:

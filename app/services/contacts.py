@@ -16,6 +16,7 @@ from ..gotone.errors import ValidationError
 from ..models import User, Workspace
 from . import audit
 from .gotone import client_for
+from .paging import within
 
 _DUPLICATE = re.compile(r"^You have already subscribed to |has already been taken")
 _BAD_PHONE = re.compile(
@@ -26,7 +27,8 @@ _BLACKLISTED = re.compile(r"blacklisted")
 
 def list_contacts(workspace: Workspace, group_uid: str, page: int = 1) -> Page[Contact]:
     """Return one page (25) of a group's contacts. Raises NotFoundError, GoToneError."""
-    return client_for(workspace).list_contacts(group_uid, page)
+    client = client_for(workspace)
+    return within(lambda number: client.list_contacts(group_uid, number), page)
 
 
 def get_contact(workspace: Workspace, group_uid: str, contact_uid: str) -> Contact:

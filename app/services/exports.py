@@ -32,17 +32,20 @@ from ..models import jobs as states
 from ..models.types import utcnow
 from . import audit, jobs
 from .gotone import client_for
-from .imports import item_workspace, job_dir, safe_cell
+from .imports import item_workspace
+from .job_files import job_dir, job_dir_of
+from .phones import PhoneError, e164, from_gateway
+from .rejects import safe_cell, safe_phone_cell
 
 HEADER = ("phone", "first_name", "last_name")
 
 
 def export_path(job: Job) -> Path:
-    return job_dir(job.id) / "export.csv"
+    return job_dir(job) / "export.csv"
 
 
-def _part(job_id: int, page: int) -> Path:
-    return job_dir(job_id) / "parts" / f"{page:07d}.csv"
+def _part(folder: Path, page: int) -> Path:
+    return folder / "parts" / f"{page:07d}.csv"
 
 
 def create_export(workspace: Workspace, actor: User, group_uid: str, group_name: str) -> Job:
@@ -94,15 +97,27 @@ def _export_page(client, group_uid: str, item: JobItem) -> float | None:
 
 
 def _write_part(job_id: int, page: int, contacts) -> None:
-    target = _part(job_id, page)
+    folder = job_dir_of(job_id)
+    if folder is None:
+        return  # the job (its workspace) was deleted during the call: its folder is gone
+    target = _part(folder, page)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         for contact in contacts:
-            writer.writerow([safe_cell(contact.phone), safe_cell(contact.first_name),
+            writer.writerow([phone_cell(contact.phone), safe_cell(contact.first_name),
                              safe_cell(contact.last_name)])  # fmt: skip
     os.replace(tmp, target)
+
+
+def phone_cell(raw: str) -> str:
+    """The gateway's number as E.164 ("+8613800138000"): re-imported under any default country
+    it is the same number (without "+" an importer in the US read it as a US number)."""
+    try:
+        return e164(from_gateway(raw))
+    except PhoneError:
+        return safe_phone_cell(raw or "")  # not a number the gateway should hold: kept as it came
 
 
 def _add_pages(job_id: int, last_page: int) -> None:
@@ -124,14 +139,18 @@ def _add_pages(job_id: int, last_page: int) -> None:
 
 def assemble(job: Job) -> None:
     """Join the page files into export.csv (atomically; safe to repeat)."""
-    folder = job_dir(job.id)
+    folder = job_dir(job)
     folder.mkdir(parents=True, exist_ok=True)
+    # Only the pages this job exported, by name: never whatever else lies in the folder.
+    pages = db.session.scalars(
+        select(JobItem.seq).where(JobItem.job_id == job.id, JobItem.state == states.ITEM_DONE,
+                                  JobItem.outcome == "exported").order_by(JobItem.seq)
+    ).all()  # fmt: skip
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".export-")
     with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
         csv.writer(out).writerow(HEADER)
-        parts = folder / "parts"
-        for part in sorted(parts.glob("*.csv")) if parts.exists() else []:
-            with open(part, encoding="utf-8", newline="") as fh:
+        for page in pages:
+            with open(_part(folder, page), encoding="utf-8", newline="") as fh:
                 for line in fh:
                     out.write(line)
     os.replace(tmp, export_path(job))

@@ -17,13 +17,14 @@ from ..gotone.errors import ValidationError
 from ..models import User, Workspace
 from . import audit
 from .gotone import client_for
+from .paging import within
 
 _DUPLICATE = re.compile(r"already available as your contact group|has already been taken")
 
 
 def list_groups(workspace: Workspace, page: int = 1) -> Page[Group]:
     """Return one page (the gateway's 25) of the workspace's groups. Raises GoToneError."""
-    return client_for(workspace).list_groups(page)
+    return within(client_for(workspace).list_groups, page)
 
 
 def get_group(workspace: Workspace, group_uid: str) -> Group:

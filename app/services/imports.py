@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import re
 import shutil
 from collections.abc import Iterator
@@ -42,22 +40,18 @@ from ..models import jobs as states
 from ..models.types import utcnow
 from . import audit, jobs
 from .gotone import client_for, get_settings
-from .phones import PhoneError, parse_phone
+from .job_files import job_dir
+from .phones import PhoneError, from_gateway, parse_phone
 from .spreadsheets import FileInfo, FileProblem, cell_text, iter_rows, sniff
 
 BATCH = 1000
 PREVIEW_REJECTS = 20
 _DUPLICATE = re.compile(r"^You have already subscribed to |has already been taken")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def job_dir(job_id: int) -> Path:
-    return Path(current_app.config["JOBS_DIR"]) / str(job_id)
 
 
 def upload_path(job: Job) -> Path:
-    return job_dir(job.id) / "upload"
+    return job_dir(job) / "upload"
 
 
 # -- 1. upload -----------------------------------------------------------------------------------
@@ -70,7 +64,7 @@ def create_import(workspace: Workspace, actor: User, group_uid: str, group_name:
     filename = (upload.filename or "upload") if upload is not None else _("pasted text")
     job = jobs.create_job(workspace, actor, states.IMPORT, states.ANALYSING, group_uid,
                           group_name, filename=filename[:255])  # fmt: skip
-    folder = job_dir(job.id)
+    folder = job_dir(job)
     folder.mkdir(parents=True, exist_ok=True)
     path = upload_path(job)
     try:
@@ -249,7 +243,7 @@ def _count_in_group(job: Job) -> int | None:
             return None
         found, page = 0, first
         while True:
-            phones = [c.phone for c in page.items if c.phone]
+            phones = [_gateway_digits(c.phone) for c in page.items if c.phone]
             if phones:
                 found += db.session.scalar(
                     select(func.count()).where(JobItem.job_id == job.id,
@@ -316,62 +310,13 @@ def _create_contact(client, group_uid: str, item: jobs.ClaimedItem,
     return None
 
 
+def _gateway_digits(raw: str) -> str:
+    """The gateway's number in the items' form (digits with the country code)."""
+    try:
+        return from_gateway(raw)
+    except PhoneError:
+        return raw
+
+
 def item_workspace(item: jobs.ClaimedItem) -> int:
     return db.session.scalar(select(Job.workspace_id).where(Job.id == item.job_id))
-
-
-# -- results ---------------------------------------------------------------------------------
-def safe_cell(value: str) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (= + - @, tab, CR)."""
-    text = value or ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-REJECTS_HEADER = ["row", "phone", "first_name", "last_name", "reason"]
-REJECTS_CHUNK = 1000
-
-
-def rejects_chunk(job_id: int, after_seq: int = 0,
-                  limit: int = REJECTS_CHUNK) -> tuple[str, int | None]:  # fmt: skip
-    """CSV text of the rejected (and failed) lines after row `after_seq`, and the last row in
-    it (None when there are no more). The header comes first, with after_seq=0."""
-    buffer = _LineBuffer()
-    writer = csv.writer(buffer)
-    if after_seq == 0:
-        # Machine-readable column names (not translated): the file can be fixed and re-imported.
-        writer.writerow(REJECTS_HEADER)
-    last = None
-    for item in jobs.rejected_items(job_id, limit, after_seq=after_seq):
-        writer.writerow([item.seq, safe_cell(item.raw_phone), safe_cell(item.first_name),
-                         safe_cell(item.last_name), safe_cell(item.reason or "")])  # fmt: skip
-        last = item.seq
-    return buffer.take(), last
-
-
-def rejects_csv(job_id: int) -> Iterator[str]:
-    """The whole rejects file, chunk by chunk (inside one app context)."""
-    after = 0
-    while after is not None:
-        text, after = rejects_chunk(job_id, after)
-        if text:
-            yield text
-
-
-class _LineBuffer:
-    """A write() target for csv.writer that hands back what was written since last time."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def take(self) -> str:
-        text, self.parts = "".join(self.parts), []
-        return text
-
-
-def remove_files(job: Job) -> None:
-    with contextlib.suppress(OSError):
-        shutil.rmtree(job_dir(job.id))

@@ -96,3 +96,20 @@ def parse_phone_list(text: str, default_country: str | None) -> PhoneList:
             duplicates += 1
         numbers.setdefault(digits)
     return PhoneList(tuple(numbers), tuple(invalid), duplicates)
+
+
+def from_gateway(raw: str | int | None) -> str:
+    """A number as the gateway stores and returns it: digits WITH the country code, no "+"
+    (8801721970125). Never read with the workspace's default country: as a US number that one
+    is invalid, and a UK number read as Chinese would be another person's. Raises PhoneError.
+    """
+    text = str(raw if raw is not None else "").strip()
+    if not text:
+        raise PhoneError(_("Enter a phone number."))
+    return parse_phone("+" + text.lstrip("+"), None)
+
+
+def e164(digits: str) -> str:
+    """Digits with the country code written as E.164 ("+" first), as exports write them: the
+    import then reads the country from the number whatever the importer's default country."""
+    return "+" + digits.lstrip("+")

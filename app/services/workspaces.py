@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager
 from ..extensions import db
 from ..models import GoToneSettings, Membership, User, Workspace
 from ..permissions import Role, can, rank
-from . import RuleError, audit
+from . import RuleError, account_cache, audit, job_files
 
 
 def memberships_of(user: User) -> list[Membership]:
@@ -64,10 +64,22 @@ def rename(workspace: Workspace, actor: User, name: str) -> None:
 
 
 def delete(workspace: Workspace, actor: User) -> None:
-    """Delete the workspace with its members, invitations and settings (commits)."""
+    """Delete the workspace with everything of it, except its audit rows (commits).
+
+    The database removes (ON DELETE CASCADE) its members, invitations, gateway settings and
+    pace, jobs with their items, sends with their messages, and templates; its job files
+    (uploads, exports) are removed from disk after the commit. Kept on purpose: its audit
+    rows, with the workspace id, as the record of who did what (and who deleted it); no
+    other workspace can see them, because ids are never handed out again (AUTOINCREMENT on
+    SQLite since revision 0005, sequences on PostgreSQL).
+    """
+    workspace_id = workspace.id
+    legacy = job_files.legacy_job_ids(workspace_id)
     audit.record(actor, workspace, "workspace.deleted", workspace.name)
     db.session.delete(workspace)
     db.session.commit()
+    job_files.remove_workspace_files(workspace_id, legacy)
+    account_cache.invalidate(workspace_id)
 
 
 def members(workspace: Workspace) -> list[Membership]:

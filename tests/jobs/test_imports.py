@@ -13,6 +13,7 @@ from app.jobs import wake
 from app.models import Job, JobItem
 from app.models import jobs as states
 from app.services import imports, jobs
+from app.services import rejects as rejects_file
 from app.services.spreadsheets import FileProblem
 from tests.jobs.conftest import contacts_of
 
@@ -75,7 +76,7 @@ def test_dry_run_counts_equal_the_outcome_and_rejects_list_exactly_the_rejected_
     phones = sorted(str(c.phone) for c in contacts_of(sim, token, group))
     assert phones == sorted(v.replace(" ", "").lstrip("+") for v in VALID)
 
-    rejects = list(csv.reader(io.StringIO("".join(imports.rejects_csv(job.id)))))
+    rejects = list(csv.reader(io.StringIO("".join(rejects_file.rejects_csv(job.id)))))
     assert rejects[0] == ["row", "phone", "first_name", "last_name", "reason"]
     assert {int(r[0]): r for r in rejects[1:]}.keys() == expected.keys()
     by_row = {int(r[0]): r for r in rejects[1:]}
@@ -210,6 +211,6 @@ def test_the_rejects_file_holds_every_rejected_row_past_one_chunk(
     job = imports.create_import(workspace, owner, group, "Customers", None, text)
     wake(job.id)
     run_jobs()
-    rows = list(csv.reader(io.StringIO("".join(imports.rejects_csv(job.id)))))
+    rows = list(csv.reader(io.StringIO("".join(rejects_file.rejects_csv(job.id)))))
     assert [int(r[0]) for r in rows[1:]] == list(range(2, 2_502))
     assert db.session.get(Job, job.id).to_process == 1

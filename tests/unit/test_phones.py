@@ -57,3 +57,37 @@ def test_a_pasted_list_keeps_order_drops_duplicates_and_lists_the_invalid():
     assert result.numbers == ("12025550775", "31612345678")
     assert result.duplicates == 1
     assert [raw for raw, _ in result.invalid] == ["12", "bogus"]
+
+
+# Numbers as the gateway stores and returns them: digits with the country code, no "+".
+GATEWAY_NUMBERS = [
+    ("8801721970125", "8801721970125"),  # Bangladesh
+    ("447700900123", "447700900123"),  # United Kingdom
+    ("8613800138000", "8613800138000"),  # China
+    ("4915123456789", "4915123456789"),  # Germany
+    ("12025550175", "12025550175"),  # United States
+    ("+919876543210", "919876543210"),  # India, if a gateway adds the "+"
+]
+
+
+@pytest.mark.parametrize(("raw", "digits"), GATEWAY_NUMBERS)
+def test_gateway_numbers_are_international(raw, digits):
+    """Issue 12 item 40: the gateway's digits carry their country code; read with a default
+    country they were invalid (8801721970125 as a US number) or another person's."""
+    from app.services.phones import from_gateway
+
+    assert from_gateway(raw) == digits
+
+
+def test_read_as_national_numbers_they_went_wrong():
+    with pytest.raises(PhoneError):
+        parse_phone("8801721970125", "US")
+    assert parse_phone("447700900123", "CN") != "447700900123"
+
+
+@pytest.mark.parametrize("raw", ["", "12", "hello", "999999999999999999"])
+def test_a_gateway_number_that_is_no_number_is_refused(raw):
+    from app.services.phones import from_gateway
+
+    with pytest.raises(PhoneError):
+        from_gateway(raw)

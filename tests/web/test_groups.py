@@ -68,10 +68,12 @@ def test_unusable_page_numbers_show_the_first_page(client, owner, url, page):
     assert client.get(f"{url}?page={page}").status_code == 200
 
 
-def test_a_page_past_the_end_says_so(client, owner, url, sim, gateway_token):
+def test_a_page_past_the_end_shows_the_last_page(client, owner, url, sim, gateway_token):
+    """Issue 12 item 30: not "Page 4 of 1" with no rows."""
     _seed_groups(sim, gateway_token, 2)
     body = client.get(f"{url}?page=4").get_data(as_text=True)
-    assert "no groups on this page" in body and "Go to the first page" in body
+    assert "no groups on this page" not in body and "Page 4" not in body
+    assert "Group 00" in body and "Group 01" in body
 
 
 def test_create_goes_to_the_new_group_and_is_audited(client, owner, url, sim, db):

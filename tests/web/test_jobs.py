@@ -185,8 +185,8 @@ def test_export_neutralises_formulas_and_reimports(app, client, owner, workspace
     text = download.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == ["phone", "first_name", "last_name"] and len(rows) == 33
-    assert rows[1] == ["12025550150", "'=HYPERLINK(\"x\")", "'+1"]
-    assert rows[2] == ["12025550151", "'@SUM(A1)", "'-2"]
+    assert rows[1] == ["+12025550150", "'=HYPERLINK(\"x\")", "'+1"]
+    assert rows[2] == ["+12025550151", "'@SUM(A1)", "'-2"]
 
     target = sim.control.seed_group(token, "Copy")["uid"]
     upload(client, workspace, target, text.encode("utf-8"), "export.csv")

@@ -106,3 +106,29 @@ def test_live_panel_and_review_do_not_walk_every_group(client, base, sim, gatewa
     listed = [c for c in sim.control.requests() if c["path"].endswith("/contacts")]
     assert page.status_code == 200 and len(listed) == 2 and "Other 29" in page.get_data(
         as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "characters", "segments"),
+    [
+        # The braces of a merge field are not sent: no GSM extension characters.
+        ("Hello {first_name|there}", "GSM_7BIT", len("Hello there"), 1),
+        ("Hi {first_name}, your code", "GSM_7BIT", len("Hi , your code"), 1),
+        ("Call {phone}", "GSM_7BIT", 5 + 15, 1),
+        # € costs two septets at the gateway, so does every extension character.
+        ("Price 5€", "GSM_7BIT_EX", 9, 1),
+        ("a" * 159 + "€", "GSM_7BIT_EX", 161, 2),
+        ("{first_name|x}" + "a" * 156, "GSM_7BIT", 157, 1),
+        # UCS-2 counts UTF-16 code units: an emoji is 2.
+        ("你好😀", "UTF16", 4, 1),
+    ],
+)
+def test_the_live_panel_counts_the_text_that_is_sent(client, base, text, encoding, characters,
+                                                     segments):  # fmt: skip
+    """Issue 12 item 29: the template's braces counted as extension characters, and
+    "Characters" counted code points where the gateway counts € as 2."""
+    panel = client.post(f"{base}/panel", data=form_data("k-count", text=text), headers=HX)
+    html = panel.get_data(as_text=True)
+    found = dict(re.findall(r"<dt>([^<]+)</dt><dd>\s*([^<\s]+)", html))
+    expected = (encoding, str(characters), str(segments))
+    assert (found["Encoding"], found["Characters"], found["Segments"]) == expected
