@@ -166,7 +166,7 @@ def failure_message(exc: GoToneError) -> str:
     "Test connection" a way to read it.
     """
     status = f" (HTTP {exc.http_status})" if exc.http_status else ""
-    if isinstance(exc, AuthError):
+    if isinstance(exc, AuthError) or exc.http_status == 401:  # whatever the body said
         return _("GoTone refused the API token%(status)s. Check the token and set it again.",
                  status=status)  # fmt: skip
     if isinstance(exc, PermissionDeniedError):

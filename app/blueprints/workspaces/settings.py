@@ -80,7 +80,7 @@ def update_settings(workspace_id):
     change = gotone.update_settings(g.workspace, current_user, values, new_token)
     if change.token_cleared:
         flash(_("Settings saved. The API token was removed because the gateway URL or API "
-                "family changed: enter the token for the new gateway below."), "error")  # fmt: skip
+                "family changed: enter the token for the new gateway below."), "warning")  # fmt: skip
     elif change.token_stored:
         flash(_("Settings and token saved. Use “Test connection” to check them."), "success")
     else:
