@@ -13,17 +13,19 @@ from wtforms.validators import Length, Optional
 from .workspaces import DeleteForm, SettingsForm, TokenForm
 
 
-def _password_field() -> PasswordField:
+def _password_field(element_id: str) -> PasswordField:
     # Optional here: whether it is needed depends on the change and on the session's window,
-    # which services.reauth decides. Length caps what argon2 is asked to hash.
-    return PasswordField(_l("Your password"), validators=[Optional(), Length(max=1024)])
+    # which services.reauth decides. Length caps what argon2 is asked to hash. The settings
+    # page holds three of these forms: each field gets its own element id (the name stays).
+    return PasswordField(_l("Your password"), validators=[Optional(), Length(max=1024)],
+                         id=element_id)  # fmt: skip
 
 
 class GatewaySettingsForm(SettingsForm):
     # A new URL or family clears the stored token: the new gateway's token may come along.
     new_token = PasswordField(_l("API token for the new gateway (optional)"),
                               validators=[Optional(), Length(min=4, max=512)])  # fmt: skip
-    password = _password_field()
+    password = _password_field("settings-password")
 
     def validate_new_token(self, field):
         if field.data:
@@ -32,8 +34,8 @@ class GatewaySettingsForm(SettingsForm):
 
 
 class ReplaceTokenForm(TokenForm):
-    password = _password_field()
+    password = _password_field("token-password")
 
 
 class ConfirmDeleteForm(DeleteForm):
-    password = _password_field()
+    password = _password_field("delete-password")

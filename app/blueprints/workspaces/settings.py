@@ -79,8 +79,9 @@ def update_settings(workspace_id):
             return refused
     change = gotone.update_settings(g.workspace, current_user, values, new_token)
     if change.token_cleared:
-        flash(_("Settings saved. The API token was removed because the gateway URL or API "
-                "family changed: enter the token for the new gateway below."), "warning")  # fmt: skip
+        message = _("Settings saved. The API token was removed because the gateway URL or "
+                    "API family changed: enter the token for the new gateway below.")  # fmt: skip
+        flash(message, "warning")
     elif change.token_stored:
         flash(_("Settings and token saved. Use “Test connection” to check them."), "success")
     else:
