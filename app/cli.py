@@ -188,6 +188,8 @@ def health_command(workspace_ids: tuple[int, ...], gateways: bool):
     click.echo(f"stored tokens: {tokens.checked}, decrypt: {tokens.decrypted}, "
                f"fail: {tokens.failed}")  # fmt: skip
     failed += ["keys"] * (problem is not None or not tokens.ok)
+    if tokens.failed:
+        click.echo("  `flask secrets check` counts them per key id")
     if gateways:
         query = db.select(Workspace).join(GoToneSettings).where(
             GoToneSettings.token_enc.is_not(None)).order_by(Workspace.id)  # fmt: skip

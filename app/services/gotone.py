@@ -66,6 +66,10 @@ def update_settings(workspace: Workspace, actor: User, values: dict[str, str],
     """
     sealed = keys.encrypt(new_token.strip(), workspace.id) if new_token else None
     settings = get_settings(workspace)
+    if sealed is not None or any(getattr(settings, n) != values[n] for n in GATEWAY_FIELDS):
+        # Read again under a row lock (PostgreSQL): a token stored by another request since
+        # this one read the row is cleared with the move too, never left for the new URL.
+        db.session.refresh(settings, with_for_update=True)
     changed = [name for name in EDITABLE if getattr(settings, name) != values[name]]
     old = {name: getattr(settings, name) for name in GATEWAY_FIELDS}
     for name in changed:
