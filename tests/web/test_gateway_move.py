@@ -8,6 +8,7 @@ again, once per re-authentication window (kept on the server-side session row).
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -209,3 +210,32 @@ def test_a_move_drops_the_cached_token_and_pooled_sessions(client, db, admin_wor
     _move(client, ws, sim.api_url("http"), family="http", password=PASSWORD)
     assert not any(key[0] == ws.id for key in pool._tokens)
     assert not any(key[0] == ws.id for key in pool._sessions)
+
+
+def test_concurrent_wrong_passwords_all_count(client, db, admin_world):
+    """Ten wrong passwords at once from one session: each is counted (one UPDATE adds one), so
+    the session ends; a read-then-write count would lose some and leave it open. Meaningful on
+    PostgreSQL (`make test-pg`); SQLite serialises the writers."""
+    ws, _owner, admin = admin_world
+    token, url = login(client, admin), f"/w/{ws.id}/settings"
+    data = {"base_url": "http://127.0.0.1:9/api/v3", "family": "v3", "timezone": "UTC",
+            "default_country": "US", "password": "guess"}  # fmt: skip
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def guess():
+        own = client.application.test_client()
+        with own.session_transaction() as sess:  # the same server-side session
+            sess["_user_id"] = f"{admin.id}:{token}"
+        barrier.wait()
+        statuses.append(own.post(url, headers=HX, data=data).status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 10 and 500 not in statuses
+    db.session.expire_all()
+    assert db.session.scalar(db.select(UserSession).where(UserSession.user_id == admin.id)) is None
+    assert _settings(db, ws).token_enc is not None
