@@ -1,4 +1,5 @@
-"""Operations commands: `flask secrets ...`, `flask users create`, `flask workspaces create`."""
+"""Operations commands: `flask secrets ...`, `flask users create`, `flask workspaces create`,
+`flask health`."""
 
 from __future__ import annotations
 
@@ -153,7 +154,59 @@ def create_workspace_command(name: str, owner: str, gotone_url: str | None):
     click.echo(f"created workspace {workspace.id} {workspace.name!r}{suffix}")
 
 
+@click.command("health")
+@click.option(
+    "--workspace",
+    "workspace_ids",
+    type=int,
+    multiple=True,
+    help="check only this workspace's gateway (repeatable)",
+)
+@click.option(
+    "--gateways/--no-gateways",
+    default=True,
+    show_default=True,
+    help="call each workspace's gateway with its token",
+)
+def health_command(workspace_ids: tuple[int, ...], gateways: bool):
+    """Database, Redis, keys against the stored tokens, each workspace's gateway; exit 1 if
+    any fails. Prints counts and the portal's own words, never a token."""
+    from .models import Workspace
+    from .services import health, keys
+
+    failed = []
+    database = health.database()
+    click.echo(f"database: {'ok' if database else 'not answering'}")
+    if not database:
+        sys.exit(1)
+    redis = health.redis_reachable()
+    click.echo(f"redis: {'not configured' if redis is None else 'ok' if redis else 'unreachable'}")
+    failed += ["redis"] * (redis is False)
+    problem = keys.keyring_problem()
+    click.echo(f"encryption keys: {'ok' if problem is None else problem}")
+    tokens = health.stored_tokens()
+    click.echo(f"stored tokens: {tokens.checked}, decrypt: {tokens.decrypted}, "
+               f"fail: {tokens.failed}")  # fmt: skip
+    failed += ["keys"] * (problem is not None or not tokens.ok)
+    if tokens.failed:
+        click.echo("  `flask secrets check` counts them per key id")
+    if gateways:
+        query = db.select(Workspace).join(GoToneSettings).where(
+            GoToneSettings.token_enc.is_not(None)).order_by(Workspace.id)  # fmt: skip
+        if workspace_ids:
+            query = query.where(Workspace.id.in_(workspace_ids))
+        for workspace in db.session.scalars(query).all():
+            check = health.gateway(workspace)
+            state = "ok" if check.ok else "not checked" if check.ok is None else "failed"
+            click.echo(f"gateway of workspace {workspace.id}: {state}: {check.message}")
+            failed += ["gateway"] * (check.ok is not True)
+    if failed:
+        sys.exit(1)
+    click.echo("all checks passed")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(secrets_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(workspaces_cli)
+    app.cli.add_command(health_command)

@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, Role] = {
     "token.manage": Role.ADMIN,  # set, replace, clear and test the GoTone token
     "settings.manage": Role.ADMIN,  # gateway settings, rename the workspace
     "audit.view": Role.ADMIN,  # read the audit log
+    "health.view": Role.ADMIN,  # the workspace's health page: its token, gateway, Redis
     # the gateway's own message list: legacy gateways include other customers' messages
     "gateway_history.view": Role.ADMIN,
     "workspace.delete": Role.OWNER,
@@ -71,6 +72,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "workspaces.set_token": "token.manage",
     "workspaces.clear_token": "token.manage",
     "workspaces.test_connection": "token.manage",
+    "workspaces.health_page": "health.view",
     "workspaces.audit_log": "audit.view",
     "dashboard.account": "workspace.view",
     "dashboard.profile": "workspace.view",

@@ -53,5 +53,9 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # Re-authentication (services/reauth.py): when the password was last typed again in this
+    # session, and the wrong passwords typed there since; kept here, not in the cookie.
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reauth_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User] = relationship(back_populates="sessions")

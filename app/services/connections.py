@@ -9,6 +9,7 @@ connections: see RequestPath._session_for.
 
 The token cache is keyed by workspace and the stored ciphertext, so a replaced, cleared or
 re-encrypted (rotated) token misses it at once; entries live GOTONE_TOKEN_CACHE_SECONDS.
+`forget` drops a workspace's entries and sessions when its gateway or token changes.
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ class Connections:
             self._tokens[key] = (token, now + self.token_ttl)
         return token
 
+    def forget(self, workspace_id: int) -> None:
+        """Drop the workspace's cached token and its pooled sessions (a new gateway URL or
+        family, a new or cleared token): nothing kept for the old gateway is used again."""
+        with self._lock:
+            for key in [k for k in self._tokens if k[0] == workspace_id]:
+                del self._tokens[key]
+            sessions = [self._sessions.pop(k) for k in list(self._sessions) if k[0] == workspace_id]
+        for session in sessions:
+            session.close()
+
     def close(self) -> None:
         with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
@@ -73,8 +84,9 @@ def _pooled_session(base_url: str) -> requests.Session:
     # with trust_env requests also looked for a ~/.netrc on each call, whose credentials would
     # replace the token's Authorization header.
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
-        "CURL_CA_BUNDLE") or True
+    session.verify = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    )
     session.trust_env = False
     adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
     session.mount("http://", adapter)

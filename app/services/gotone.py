@@ -36,35 +36,97 @@ def get_settings(workspace: Workspace) -> GoToneSettings:
     return settings
 
 
-def update_settings(workspace: Workspace, actor: User, values: dict[str, str]) -> list[str]:
-    """Save the non-secret settings; return the names that changed (commits).
+GATEWAY_FIELDS = ("base_url", "family")  # where the token is sent, and how
 
-    Never touches the token: editing the URL cannot overwrite or reveal it.
-    """
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """What update_settings did: the settings that changed, and what became of the token."""
+
+    changed: list[str]
+    token_cleared: bool = False
+    token_stored: bool = False
+
+
+def moves_gateway(workspace: Workspace, values: dict[str, str]) -> bool:
+    """Tell whether `values` point the workspace at another gateway URL or API family."""
     settings = get_settings(workspace)
+    return any(getattr(settings, name) != values[name] for name in GATEWAY_FIELDS)
+
+
+def update_settings(workspace: Workspace, actor: User, values: dict[str, str],
+                    new_token: str | None = None) -> SettingsChange:  # fmt: skip
+    """Save the non-secret settings (commits).
+
+    A new base URL or API family clears the stored token unless `new_token` is given, which is
+    stored instead: the old token must never be sent to a URL someone else chose (an admin
+    could otherwise point the URL at a listener and read it). The caller has asked for the
+    member's password first (services.reauth). Raises ServiceUnavailableError before any
+    change when `new_token` cannot be encrypted.
+    """
+    sealed = keys.encrypt(new_token.strip(), workspace.id) if new_token else None
+    settings = get_settings(workspace)
+    if sealed is not None or any(getattr(settings, n) != values[n] for n in GATEWAY_FIELDS):
+        # Read again under a row lock (PostgreSQL): a token stored by another request since
+        # this one read the row is cleared with the move too, never left for the new URL.
+        db.session.refresh(settings, with_for_update=True)
     changed = [name for name in EDITABLE if getattr(settings, name) != values[name]]
+    old = {name: getattr(settings, name) for name in GATEWAY_FIELDS}
     for name in changed:
         setattr(settings, name, values[name])
     if changed:
-        audit.record(actor, workspace, "settings.changed", "gotone", fields=changed)
-        account_cache.invalidate(workspace.id)  # a new URL or family may answer differently
+        details: dict = {"fields": changed}
+        for name in GATEWAY_FIELDS:
+            if name in changed:
+                details[f"old_{name}"], details[f"new_{name}"] = old[name], values[name]
+        audit.record(actor, workspace, "settings.changed", "gotone", **details)
+    cleared = False
+    if sealed is not None:
+        _store_token(workspace, actor, settings, new_token.strip(), sealed)
+    elif settings.token_enc and any(name in changed for name in GATEWAY_FIELDS):
+        _forget_token(settings)
+        audit.record(actor, workspace, "token.cleared", "gotone", reason="gateway changed")
+        cleared = True
     db.session.commit()
-    return changed
+    if changed or sealed is not None:
+        _drop_cached(workspace.id)  # a new URL or family may answer differently
+    return SettingsChange(changed, token_cleared=cleared, token_stored=sealed is not None)
 
 
-def set_token(workspace: Workspace, actor: User, token: str) -> None:
-    """Encrypt and store a new API token (commits). Raises ServiceUnavailableError."""
-    token = token.strip()
-    sealed = keys.encrypt(token, workspace.id)  # before any change: no key, no write
-    settings = get_settings(workspace)
+def _drop_cached(workspace_id: int) -> None:
+    """Forget what this process keeps for the workspace's gateway: account data, the
+    decrypted token and the pooled sessions."""
+    account_cache.invalidate(workspace_id)
+    connections().forget(workspace_id)
+
+
+def _store_token(workspace: Workspace, actor: User, settings: GoToneSettings, token: str,
+                 sealed: str) -> None:  # fmt: skip
     action = "token.replaced" if settings.token_enc else "token.set"
     settings.token_enc = sealed
     settings.token_last4 = token[-4:]
     settings.token_set_at = utcnow()
     settings.token_set_by_id = actor.id
     audit.record(actor, workspace, action, "gotone", last4=settings.token_last4)
+
+
+def _forget_token(settings: GoToneSettings) -> None:
+    settings.token_enc = settings.token_last4 = settings.token_set_at = None
+    settings.token_set_by_id = None
+
+
+def has_token(workspace: Workspace) -> bool:
+    """Tell whether a token is stored (replacing one asks for the password again)."""
+    return bool(get_settings(workspace).token_enc)
+
+
+def set_token(workspace: Workspace, actor: User, token: str) -> None:
+    """Encrypt and store a new API token (commits). Raises ServiceUnavailableError."""
+    token = token.strip()
+    sealed = keys.encrypt(token, workspace.id)  # before any change: no key, no write
+    _store_token(workspace, actor, get_settings(workspace), token, sealed)
     db.session.commit()
-    account_cache.invalidate(workspace.id)
+    _drop_cached(workspace.id)
 
 
 def clear_token(workspace: Workspace, actor: User) -> None:
@@ -72,11 +134,10 @@ def clear_token(workspace: Workspace, actor: User) -> None:
     settings = get_settings(workspace)
     if settings.token_enc is None:
         return
-    settings.token_enc = settings.token_last4 = settings.token_set_at = None
-    settings.token_set_by_id = None
+    _forget_token(settings)
     audit.record(actor, workspace, "token.cleared", "gotone")
     db.session.commit()
-    account_cache.invalidate(workspace.id)
+    _drop_cached(workspace.id)
 
 
 def client_for(workspace: Workspace) -> GoToneClient:

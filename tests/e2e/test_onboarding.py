@@ -51,6 +51,7 @@ def test_sign_up_workspace_token_test_invite_join(browser, live_portal, sim):
     owner.wait_for_url(re.compile(r"/settings$"))
     owner.fill("#base_url", sim.api_url("v3"))
     owner.fill("#timezone", "Asia/Shanghai")
+    owner.fill("#settings-password", "browser password 123")  # a new URL: the password again
     owner.click("#settings-form button[type=submit]")
     owner.locator("#flash").get_by_text("Settings saved.").wait_for()
     owner.fill("#token", TOKEN)

@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.extensions import db
-from app.models import Workspace
+from app.models import UserSession, Workspace
 from app.permissions import ROLE_ORDER, Role
 from app.services import gotone, invitations, jobs, keys, workspaces
-from tests.factories import add_member, login, make_user, make_workspace
+from tests.factories import PASSWORD, add_member, login, make_user, make_workspace
 from tests.fuzz.harness import ACCEPTED, FUZZ, Fuzzer, field_values, sample, submissions
 
 # 500 examples of one form can outlast the suite's 120 s per test on a loaded CI machine.
@@ -128,12 +128,15 @@ def test_delete_workspace(client, owner):
     fuzzer = Fuzzer(client, "workspaces.delete")
 
     @FUZZ
-    @given(submissions({"confirm_name": field_values(sample("Doomed", " Doomed ", "doomed"))}))
+    @given(submissions({"confirm_name": field_values(sample("Doomed", " Doomed ", "doomed")),
+                        "password": field_values(passwords)}))  # fmt: skip
     def run(sub):
         workspace_id = state["workspace"].id
+        opened = _forgive()
         response = fuzzer.post(f"/w/{workspace_id}/delete", sub)
         if fuzzer.judge(response, sub) == ACCEPTED:
             assert sub.first("confirm_name").strip() == "Doomed"
+            assert sub.first("password") == PASSWORD or opened
             assert db.session.get(Workspace, workspace_id) is None
             state["workspace"] = make_workspace(owner, "Doomed")
         else:
@@ -145,6 +148,18 @@ def test_delete_workspace(client, owner):
 urls = sample("https://gotone.example/api/v3", "http://127.0.0.1:9/api/v3/", "ftp://x.y",
               "https://", "https://exa mple.com", "javascript:alert(1)", "//evil.example",
               "https://gotone.example/" + "a" * 240, "http://[::1]:80/", "https://ex\u00e4mple.com")
+# The right one, none, or one too long to hash (plus the harness's hostile values).
+passwords = sample(PASSWORD, "", " ", "x" * 1025)
+
+
+def _forgive() -> bool:
+    """Reset the wrong-password count of every session (five end the session, which would log
+    the fuzzer out: tests/web/test_gateway_move.py tests that); tell whether a session has
+    typed the password already (its re-authentication window is open: 5 minutes)."""
+    db.session.execute(db.update(UserSession).values(reauth_failures=0))
+    db.session.commit()
+    return db.session.scalar(db.select(db.func.count()).select_from(UserSession).where(
+        UserSession.reauthenticated_at.is_not(None))) > 0  # fmt: skip
 amounts = sample("0", "10", "10.5", "10.555", "-1", "9999999999", "9999999999.99", "10000000000",
                  "", " 5 ")  # fmt: skip
 
@@ -159,12 +174,19 @@ def test_update_settings(client, workspace):
         "timezone": field_values(st.sampled_from(TIMEZONES) | sample(" UTC ", "utc", "Mars/Base")),
         "default_country": field_values(sample("US", "gb", " NL ", "XX", "USA", "001", "ZZ")),
         "balance_warning_below": field_values(amounts),
+        # A new URL or family asks for the password and may bring the new gateway's token.
+        "new_token": field_values(sample("42|new-gateway-token-Zq9X", "  42|abcd ", "abc", "")),
+        "password": field_values(passwords),
     }))  # fmt: skip
     def run(sub):
+        _forgive()
         response = fuzzer.post(f"/w/{workspace.id}/settings", sub)
         if fuzzer.judge(response, sub) == ACCEPTED:
             settings = gotone.get_settings(workspace)
             db.session.refresh(settings)
+            new_token = (sub.first("new_token") or "").strip()
+            if new_token:
+                assert keys.decrypt(settings.token_enc, workspace.id) == new_token
             assert settings.base_url.startswith(("http://", "https://"))
             assert " " not in settings.base_url and not settings.base_url.endswith("/")
             assert settings.family in ("v3", "http") and settings.family == sub.first("family")
@@ -181,8 +203,9 @@ def test_set_token(client, workspace):
     tokens = sample("42|sim-secret-token-Zq9X", "  42|abcd  ", "abcd", "abc", "x" * 512, "x" * 513)
 
     @FUZZ
-    @given(submissions({"token": field_values(tokens)}))
+    @given(submissions({"token": field_values(tokens), "password": field_values(passwords)}))
     def run(sub):
+        _forgive()
         response = fuzzer.post(f"/w/{workspace.id}/settings/token", sub)
         if fuzzer.judge(response, sub) == ACCEPTED:
             settings = gotone.get_settings(workspace)

@@ -9,7 +9,7 @@ from app.models import AuditEvent, Invitation, Membership, Workspace
 from app.models.types import utcnow
 from app.permissions import Role
 from tests.conftest import HX
-from tests.factories import add_member, login, make_user, make_workspace
+from tests.factories import PASSWORD, add_member, login, make_user, make_workspace
 
 
 def _role_of(db, ws, user):
@@ -193,7 +193,9 @@ def test_delete_needs_the_exact_name_and_removes_everything(client, db):
     login(client, owner)
     client.post(f"/w/{ws.id}/delete", data={"confirm_name": "doomed"})
     assert db.session.get(Workspace, ws.id) is not None
-    assert client.post(f"/w/{ws_id}/delete", data={"confirm_name": "Doomed"}).status_code == 303
+    deleted = client.post(f"/w/{ws_id}/delete", data={"confirm_name": "Doomed",
+                                                      "password": PASSWORD})  # fmt: skip
+    assert deleted.status_code == 303
     assert db.session.get(Workspace, ws_id) is None
     assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 0
     assert db.session.scalar(

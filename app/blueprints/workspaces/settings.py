@@ -1,17 +1,24 @@
-"""Gateway settings, the write-only token, and the connection test."""
+"""Gateway settings, the write-only token, and the connection test.
+
+Changing the gateway URL or API family and replacing the token ask for the member's password
+again (services/reauth.py): these decide where the token goes.
+"""
 
 from __future__ import annotations
 
-from flask import flash, g
+from collections.abc import Callable
+
+from flask import Response, flash, g, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...forms import EmptyForm
-from ...forms.workspaces import DeleteForm, SettingsForm, TokenForm, WorkspaceForm
+from ...forms.reauth import ConfirmDeleteForm, GatewaySettingsForm, ReplaceTokenForm
+from ...forms.workspaces import WorkspaceForm
 from ...gotone.errors import GoToneError
-from ...rendering import render_page
+from ...rendering import redirect_to, render_page, with_oob
 from ...security import workspace_required
-from ...services import gotone, keys
+from ...services import gotone, health, keys, reauth
 from .base import after_change, bp
 
 TEMPLATE = "workspaces/settings.html"
@@ -21,17 +28,32 @@ def _ctx(**override) -> dict:
     settings = gotone.get_settings(g.workspace)
     ctx = {
         "settings": settings,
-        "settings_form": SettingsForm(formdata=None, obj=settings),
-        "token_form": TokenForm(formdata=None),
+        "settings_form": GatewaySettingsForm(formdata=None, obj=settings),
+        "token_form": ReplaceTokenForm(formdata=None),
         "rename_form": WorkspaceForm(formdata=None, obj=g.workspace),
-        "delete_form": DeleteForm(formdata=None),
+        "delete_form": ConfirmDeleteForm(formdata=None),
         "button_form": EmptyForm(formdata=None),
         "keyring_problem": keys.keyring_problem(),
+        "reauth_needed": not reauth.window_open(current_user),
         "report": None,
         "gateway_error": None,
     }
     ctx.update(override)
     return ctx
+
+
+def reauthenticate(field, refused: Callable[[], Response]) -> Response | None:
+    """Ask for the password again (`field`); None when confirmed, else the answer to give:
+    `refused()` with the field's error set, or the login page once the session has ended."""
+    try:
+        reauth.confirm(current_user, field.data)
+    except reauth.ReauthError as exc:
+        if exc.signed_out:
+            flash(str(exc), "error")
+            return redirect_to(url_for("auth.login"))
+        field.errors = [*field.errors, str(exc)]
+        return refused()
+    return None
 
 
 @bp.get("/w/<int:workspace_id>/settings")
@@ -43,22 +65,47 @@ def settings(workspace_id):
 @bp.post("/w/<int:workspace_id>/settings")
 @workspace_required("settings.manage")
 def update_settings(workspace_id):
-    form = SettingsForm()
+    form = GatewaySettingsForm()
     if not form.validate_on_submit():
         return render_page(TEMPLATE, "settings_form", 422, **_ctx(settings_form=form))
     values = {name: form[name].data for name in gotone.EDITABLE}
-    changed = gotone.update_settings(g.workspace, current_user, values)
-    flash(_("Settings saved.") if changed else _("Nothing changed."), "success")
-    return after_change("workspaces.settings", TEMPLATE, "settings_form", _ctx)
+    new_token = (form.new_token.data or "").strip() or None
+    if gotone.moves_gateway(g.workspace, values) or (new_token and gotone.has_token(g.workspace)):
+        refused = reauthenticate(
+            form.password,
+            lambda: render_page(TEMPLATE, "settings_form", 422, **_ctx(settings_form=form)),
+        )
+        if refused is not None:
+            return refused
+    change = gotone.update_settings(g.workspace, current_user, values, new_token)
+    if change.token_cleared:
+        message = _("Settings saved. The API token was removed because the gateway URL or "
+                    "API family changed: enter the token for the new gateway below.")  # fmt: skip
+        flash(message, "warning")
+    elif change.token_stored:
+        flash(_("Settings and token saved. Use “Test connection” to check them."), "success")
+    else:
+        flash(_("Settings saved.") if change.changed else _("Nothing changed."), "success")
+    response = after_change("workspaces.settings", TEMPLATE, "settings_form", _ctx)
+    if change.token_cleared or change.token_stored:
+        response = with_oob(response, TEMPLATE, "token_panel", **_ctx())
+    return response
 
 
 @bp.post("/w/<int:workspace_id>/settings/token")
 @workspace_required("token.manage")
 def set_token(workspace_id):
     keys.keyring()  # 503 before reading the form when the server cannot encrypt
-    form = TokenForm()
+    form = ReplaceTokenForm()
     if not form.validate_on_submit():
         return render_page(TEMPLATE, "token_panel", 422, **_ctx(token_form=form))
+    if gotone.has_token(g.workspace):  # replacing: the password again
+        refused = reauthenticate(
+            form.password,
+            lambda: render_page(TEMPLATE, "token_panel", 422, **_ctx(token_form=form)),
+        )
+        if refused is not None:
+            return refused
     gotone.set_token(g.workspace, current_user, form.token.data)
     flash(_("Token saved. Use “Test connection” to check it."), "success")
     return after_change("workspaces.settings", TEMPLATE, "token_panel", _ctx)
@@ -81,6 +128,7 @@ def test_connection(workspace_id):
     try:
         report, error = gotone.test_connection(g.workspace), None
     except GoToneError as exc:
-        # A failed test is a result to show in place, not a page error.
-        report, error = None, str(exc)
+        # A failed test is a result to show in place, not a page error; in the portal's own
+        # words, never the text of whatever answered at the URL.
+        report, error = None, health.failure_message(exc)
     return render_page(TEMPLATE, "connection_result", **_ctx(report=report, gateway_error=error))

@@ -7,12 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...forms import EmptyForm
-from ...forms.workspaces import DeleteForm, TransferForm, WorkspaceForm
+from ...forms.reauth import ConfirmDeleteForm
+from ...forms.workspaces import TransferForm, WorkspaceForm
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
 from ...services import RuleError, gotone, keys, workspaces
 from .. import dashboard
 from .base import bp
+from .settings import reauthenticate
 
 
 @bp.get("/")
@@ -105,10 +107,19 @@ def transfer_ownership(workspace_id):
 @bp.post("/w/<int:workspace_id>/delete")
 @workspace_required("workspace.delete")
 def delete(workspace_id):
-    form = DeleteForm()
+    form = ConfirmDeleteForm()
+    back = url_for("workspaces.settings", workspace_id=workspace_id)
     if not form.validate_on_submit() or form.confirm_name.data.strip() != g.workspace.name:
         flash(_("Type the workspace name exactly to delete it."), "error")
-        return redirect_to(url_for("workspaces.settings", workspace_id=workspace_id))
+        return redirect_to(back)
+
+    def refused():
+        flash(" ".join(form.password.errors), "error")
+        return redirect_to(back)
+
+    answer = reauthenticate(form.password, refused)  # deleting asks for the password again
+    if answer is not None:
+        return answer
     workspaces.delete(g.workspace, current_user)
     session.pop("workspace_id", None)
     flash(_("Workspace deleted."), "info")
