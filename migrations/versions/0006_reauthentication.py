@@ -6,8 +6,8 @@ replacing the token or deleting a workspace does not ask for the password again;
 reauth_failures counts the wrong passwords typed in that session (the session ends at the
 limit). batch_alter_table keeps SQLite happy.
 
-Revision ID: 0008_a2
-Revises: 0004_balance_warning
+Revision ID: 0006_reauthentication
+Revises: 0005_ids_never_reused
 Create Date: 2026-12-04 18:30:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_a2'
+revision = '0006_reauthentication'
 down_revision = '0005_ids_never_reused'
 branch_labels = None
 depends_on = None
