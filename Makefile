@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist): the machines have two cores and most tests also wait on a
+# gateway, a subprocess or a browser; 0 runs the suite in one process. A file's tests stay on
+# one worker (--dist loadfile) so module-scoped fixtures are built once.
+PYTEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 .PHONY: run worker test test-pg test-long lint simulator translations clean \
 	bench bench-overhead bench-load bench-bulk bench-memory bench-weight
@@ -27,7 +32,7 @@ simulator: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) --durations=15 $(PYTEST_ARGS)
 
 # The database-backed suites again on PostgreSQL. Left to the SQLite pass: the client and
 # simulator suites (no database), the browser tests (they drive the same views the web suites
@@ -38,7 +43,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PG_LEFT_TO_SQLITE := --ignore=tests/gotone --ignore=tests/simulator --ignore=tests/e2e \
 	--ignore=tests/reliability/test_fault_matrix.py --ignore=tests/web/test_gateway_errors.py
 test-pg: $(STAMP)
-	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-50} PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(PG_LEFT_TO_SQLITE) --durations=15 $(PYTEST_ARGS)
+	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-50} PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(XDIST) $(PG_LEFT_TO_SQLITE) --durations=15 $(PYTEST_ARGS)
 
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)

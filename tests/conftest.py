@@ -35,7 +35,9 @@ FIGURES: list[str] = []
 
 def report_figure(suite: str, text: str) -> None:
     """Record one summary line, e.g. report_figure("T8", "840 requests, 0 × 500, p99 1.2 s")."""
-    line = f"{suite}: {text}"
+    # A suite split over pytest-xdist workers reports one line per worker, labelled with it.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    line = f"{suite} [{worker}]: {text}" if worker else f"{suite}: {text}"
     FIGURES.append(line)
     if os.environ.get("PORTAL_FIGURES_FILE"):
         with open(os.environ["PORTAL_FIGURES_FILE"], "a", encoding="utf-8") as out:
@@ -46,6 +48,19 @@ def report_figure(suite: str, text: str) -> None:
 def figures():
     """The report_figure function, for tests that prefer a fixture."""
     return report_figure
+
+
+def pytest_sessionfinish(session):
+    # Under pytest-xdist each worker process has its own FIGURES: hand them to the controller,
+    # which prints them all in one section (a worker's config carries `workeroutput`).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["figures"] = list(FIGURES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    FIGURES.extend(getattr(node, "workeroutput", {}).get("figures", []))
 
 
 def pytest_terminal_summary(terminalreporter):
