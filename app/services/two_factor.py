@@ -64,22 +64,48 @@ def enable(user: User, secret: str, code: str, *,
 
 
 def verify(user: User, code: str) -> bool:
-    """Check a TOTP code or an unused recovery code at login (commits what it consumes)."""
+    """Check a TOTP code or an unused recovery code at login (commits what it consumes).
+
+    Both are consumed by a conditional UPDATE whose row count decides: of several requests
+    carrying the same code at once, exactly one sees its row changed (the others find the
+    step already taken or the code list already changed), on SQLite and PostgreSQL alike.
+    """
     secret = keys.decrypt(user.totp_secret_enc or "", keys.user_scope(user.id))
     counter = _matching_counter(secret, code, user.totp_last_counter)
     if counter is not None:
-        user.totp_last_counter = counter
+        taken = db.session.execute(
+            db.update(User)
+            .where(User.id == user.id)
+            .where((User.totp_last_counter.is_(None)) | (User.totp_last_counter < counter))
+            .values(totp_last_counter=counter)
+            .execution_options(synchronize_session=False)
+        ).rowcount
         db.session.commit()
-        return True
-    hashes = (user.recovery_code_hashes or "").split()
+        db.session.refresh(user)
+        return taken == 1
+    stored = user.recovery_code_hashes or ""
+    hashes = stored.split()
     digest = _hash_code(code)
-    if digest in hashes:
-        hashes.remove(digest)
-        user.recovery_code_hashes = " ".join(hashes)
-        audit.record(user, None, "account.recovery_code_used", user.email, left=len(hashes))
-        db.session.commit()
-        return True
-    return False
+    if digest not in hashes:
+        return False
+    hashes.remove(digest)
+    left = " ".join(hashes)
+    # Compare-and-set on the whole list: a concurrent use of any code changes it.
+    taken = db.session.execute(
+        db.update(User)
+        .where(User.id == user.id, User.recovery_code_hashes == stored)
+        .values(recovery_code_hashes=left)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if taken != 1:
+        db.session.rollback()
+        db.session.refresh(user)
+        # Another code was used meanwhile: this one may still be unused, try once more.
+        return digest in (user.recovery_code_hashes or "").split() and verify(user, code)
+    audit.record(user, None, "account.recovery_code_used", user.email, left=len(hashes))
+    db.session.commit()
+    db.session.refresh(user)
+    return True
 
 
 def disable(user: User, password: str, code: str, keep_session: str | None) -> bool:
