@@ -103,7 +103,7 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
         # Route limits keep working, per process, while Redis is down (no 500 on every post).
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Bodies of requests other than uploads (uploads get IMPORT_MAX_BYTES, see app/jobs.py).
-        "FORM_MAX_BYTES": int(env.get("PORTAL_FORM_MAX_BYTES", str(256 * 1024))),
+        "FORM_MAX_BYTES": int(env.get("PORTAL_FORM_MAX_BYTES", str(512 * 1024))),
         # --- end of helper B's block ---------------------------------------------------------
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
