@@ -26,6 +26,21 @@ def provisioning_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
+def begin(user: User) -> str:
+    """Start a set-up: a new seed, kept encrypted on the server; return it (commits)."""
+    secret = new_secret()
+    user.pending_totp_enc = keys.encrypt(secret, keys.user_scope(user.id))
+    db.session.commit()
+    return secret
+
+
+def pending_secret(user: User) -> str | None:
+    """The seed of the user's set-up in progress, or None."""
+    if not user.pending_totp_enc:
+        return None
+    return keys.decrypt(user.pending_totp_enc, keys.user_scope(user.id))
+
+
 def _hash_code(code: str) -> str:
     return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
 
@@ -55,6 +70,7 @@ def enable(user: User, secret: str, code: str, *,
         return None
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     user.totp_secret_enc = keys.encrypt(secret, keys.user_scope(user.id))
+    user.pending_totp_enc = None
     user.totp_last_counter = counter
     user.recovery_code_hashes = " ".join(_hash_code(c) for c in codes)
     ended = sessions.end_all(user, keep=keep_session) if keep_session else 0

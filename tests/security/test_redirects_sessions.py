@@ -328,9 +328,8 @@ def test_copied_cookie_dies_at_logout_and_other_sessions_at_password_and_2fa_cha
             db.session.get(User, user.id).password_hash = make_user().password_hash
             db.session.commit()  # back to PASSWORD for the next round (same hasher)
         elif how == "2fa on":
-            assert mine.get("/account/2fa").status_code == 200
-            with mine.session_transaction() as sess:
-                secret = sess["totp_setup"]
+            assert mine.post("/account/2fa", data={"start": "1"}).status_code == 303
+            secret = two_factor.pending_secret(db.session.get(User, user.id))
             response = mine.post("/account/2fa", data={"code": pyotp.TOTP(secret).now()})
             assert response.status_code == 200 and "sessions have been ended" in response.text
         else:

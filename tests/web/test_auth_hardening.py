@@ -312,3 +312,31 @@ def test_logins_work_and_stay_throttled_while_redis_is_down(make_app):
         for _ in range(10):
             assert _login(app.test_client(), "ann@example.com", "a guess").status_code == 422
         assert _login(app.test_client(), "ann@example.com", PASSWORD).status_code == 429
+
+
+# -- item 18 -------------------------------------------------------------------------------
+def test_the_seed_of_a_set_up_in_progress_stays_on_the_server(make_app):
+    app = make_app()
+    client = app.test_client()
+    with app.app_context():
+        user = make_user()
+        login(client, user)
+        page = client.get("/account/2fa").get_data(as_text=True)
+        assert "totp-secret" not in page and "Start the set-up" in page
+        assert db.session.get(User, user.id).pending_totp_enc is None  # a GET writes nothing
+        assert client.post("/account/2fa", data={"start": "1"}).status_code == 303
+        page = client.get("/account/2fa").get_data(as_text=True)
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+        decoded = app.session_interface.get_signing_serializer(app).loads(cookie)
+        assert secret not in repr(decoded) and secret not in cookie
+        stored = db.session.get(User, user.id).pending_totp_enc
+        assert stored and secret not in stored and two_factor.pending_secret(user) == secret
+        # The same set-up from another session of the user (it is the user's, not the cookie's).
+        other = app.test_client()
+        login(other, user)
+        code = pyotp.TOTP(secret).now()
+        enabled = other.post("/account/2fa", data={"code": code})
+        assert enabled.status_code == 200 and "recovery codes" in enabled.get_data(as_text=True)
+        db.session.expire_all()
+        assert db.session.get(User, user.id).pending_totp_enc is None
