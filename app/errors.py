@@ -6,7 +6,7 @@ import logging
 import math
 import time
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -84,13 +84,28 @@ def handle_http(error: HTTPException):
             "The form expired or did not come from this site. Reload the page and try again."
         )
     template = {403: "errors/403.html", 404: "errors/404.html"}.get(code, "errors/error.html")
-    body, status = _render(code, message, template)
+    extra, wait = {}, _retry_after(error) if code == 429 else None
+    if isinstance(error, RateLimitExceeded) and error.limit.error_message:
+        # A member limit (app/rate_limits.py): its own words, the wait, and the form kept.
+        message = error.description
+        if wait is not None:
+            message += " " + _("Wait %(seconds)s seconds, then try again.", seconds=wait)
+        extra["repost"] = _repost()
+    body, status = _render(code, message, template, **extra)
     headers = {}
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    if code == 429 and (wait := _retry_after(error)) is not None:
+    if wait is not None:
         headers["Retry-After"] = str(wait)
     return body, status, headers
+
+
+def _repost() -> dict | None:
+    """What a refused plain form post needs to be sent again as it was (htmx leaves the form
+    on the page by itself): its URL and fields, the CSRF token and send key included."""
+    if request.method != "POST" or is_fragment_request():
+        return None
+    return {"url": request.full_path.rstrip("?"), "fields": list(request.form.items(multi=True))}
 
 
 def _retry_after(error: HTTPException) -> int | None:
