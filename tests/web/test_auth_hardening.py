@@ -8,11 +8,15 @@ suite's database: SQLite by default, PostgreSQL with PORTAL_TEST_DATABASE_URL.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
+import uuid
 
 import pyotp
+import pytest
+import redis
 import requests
 from click.testing import CliRunner
 
@@ -175,10 +179,26 @@ def test_nineteen_concurrent_wrong_passwords_check_at_most_ten(make_app, figures
     figures("B8", f"19 concurrent wrong passwords, limit 10: {statuses.count(422)} checked")
 
 
-def test_fourteen_concurrent_wrong_codes_check_at_most_ten(make_app):
-    app = make_app(ARGON2_TIME_COST=2, ARGON2_MEMORY_KIB=16384)
+def _redis_url() -> str:
+    url = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {url}")
+        pytest.skip("Redis is not running")
+    return url
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_fourteen_concurrent_wrong_codes_check_at_most_ten(make_app, storage):
+    """With Redis (production's shared storage) each check and count is a round trip: the
+    window concurrent codes slipped through (11 of 14 in the security test)."""
+    url = _redis_url() if storage == "redis" else "memory://"
+    app = make_app(RATELIMIT_STORAGE_URI=url, RATELIMIT_KEY_PREFIX=uuid.uuid4().hex,
+                   LOGIN_IP_LIMIT="100000 per hour")  # fmt: skip
     with app.app_context():
-        user, _, _ = _two_factor_user()
+        user, _, _ = _two_factor_user(f"{uuid.uuid4().hex}@example.com")  # fresh keys
         with serve(app) as base:
             browsers = _at_second_step(base, user.email, 14)
             statuses = _submit_code(base, browsers, "000000")
