@@ -54,14 +54,22 @@ def _fallback() -> FixedWindowRateLimiter:
     return ext["portal_throttle_fallback"]
 
 
+# After a failure the shared storage is left alone this long: one login pays the timeout,
+# not every call of every login.
+RETRY_STORAGE_AFTER = 30.0
+
+
 def _run(operation):
     """Run operation(strategy) on the shared storage, or on memory while it is down."""
-    storage = limiter.storage
+    storage, ext = limiter.storage, current_app.extensions
+    if time.monotonic() < ext.get("portal_throttle_down_until", 0.0):
+        return operation(_fallback())
     try:
         return operation(FixedWindowRateLimiter(storage))
     except storage.base_exceptions as error:
         log.warning("login throttle storage unreachable (%s): counting in memory",
                     type(error).__name__)  # fmt: skip
+        ext["portal_throttle_down_until"] = time.monotonic() + RETRY_STORAGE_AFTER
         return operation(_fallback())
 
 

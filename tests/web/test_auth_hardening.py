@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import threading
+import time
 import uuid
 
 import pyotp
@@ -360,3 +361,16 @@ def test_the_seed_of_a_set_up_in_progress_stays_on_the_server(make_app):
         assert enabled.status_code == 200 and "recovery codes" in enabled.get_data(as_text=True)
         db.session.expire_all()
         assert db.session.get(User, user.id).pending_totp_enc is None
+
+
+def test_a_redis_that_never_answers_costs_a_login_seconds_not_a_hung_thread(make_app):
+    with socket.socket() as silent:  # accepts connections (backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        app = make_app(REDIS_URL=url, RATELIMIT_STORAGE_URI=url)
+        with app.app_context():
+            make_user("ann@example.com")
+            started = time.monotonic()
+            assert _login(app.test_client(), "ann@example.com", PASSWORD).status_code == 303
+            assert time.monotonic() - started < 15
