@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pyotp
 
+from ..errors import ServiceUnavailableError
 from ..extensions import db
 from ..models import User
 from . import audit, keys, passwords, sessions
@@ -35,10 +36,17 @@ def begin(user: User) -> str:
 
 
 def pending_secret(user: User) -> str | None:
-    """The seed of the user's set-up in progress, or None."""
+    """The seed of the user's set-up in progress, or None.
+
+    A seed this server cannot decrypt any more (its key was rotated out: `flask secrets
+    rotate` leaves set-ups in progress alone) counts as none: the user starts again.
+    """
     if not user.pending_totp_enc:
         return None
-    return keys.decrypt(user.pending_totp_enc, keys.user_scope(user.id))
+    try:
+        return keys.decrypt(user.pending_totp_enc, keys.user_scope(user.id))
+    except ServiceUnavailableError:
+        return None
 
 
 def _hash_code(code: str) -> str:

@@ -21,6 +21,7 @@ import redis
 import requests
 from click.testing import CliRunner
 
+from app.crypto import Keyring, generate_key
 from app.extensions import db
 from app.models import AuditEvent, User, UserSession
 from app.services import accounts, two_factor
@@ -374,3 +375,16 @@ def test_a_redis_that_never_answers_costs_a_login_seconds_not_a_hung_thread(make
             started = time.monotonic()
             assert _login(app.test_client(), "ann@example.com", PASSWORD).status_code == 303
             assert time.monotonic() - started < 15
+
+
+def test_a_pending_seed_under_a_key_rotated_out_means_start_again(make_app):
+    app = make_app()
+    client = app.test_client()
+    with app.app_context():
+        user = make_user()
+        login(client, user)
+        other_ring = Keyring.from_config(generate_key())  # not among this server's keys
+        user.pending_totp_enc = other_ring.encrypt("JBSWY3DPEHPK3PXP", -user.id)
+        db.session.commit()
+        page = client.get("/account/2fa")
+        assert page.status_code == 200 and "Start the set-up" in page.get_data(as_text=True)
