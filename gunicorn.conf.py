@@ -15,4 +15,6 @@ errorlog = "-"
 # Only the proxy in front may set X-Forwarded-*: set PORTAL_PROXY_COUNT=1 behind it as well.
 forwarded_allow_ips = os.environ.get("PORTAL_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The access log line never includes the query string's secrets: the portal puts none there.
+# Invitation links are secrets in the path: RedactingLogger writes them as "[redacted]".
+logger_class = "app.access_log.RedactingLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'

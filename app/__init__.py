@@ -47,12 +47,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .cli import register_cli
     from .errors import register_error_handlers
     from .logging import configure_logging
+    from .request_limits import init_request_limits
     from .security import init_security
     from .services.keys import load_keyring
 
     configure_logging(app)
     load_keyring(app)
     init_security(app)
+    init_request_limits(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_cli(app)

@@ -111,11 +111,11 @@ def _password_from_env_or_prompt() -> str:
 @click.argument("email")
 def create_user_command(email: str):
     """Create an account; the password comes from the prompt or PORTAL_PASSWORD."""
-    from .services import accounts
+    from .services import accounts, passwords
 
     password = _password_from_env_or_prompt()
-    if len(password) < 8:
-        raise click.ClickException("the password needs at least 8 characters")
+    if problem := passwords.policy_problem(password, email):
+        raise click.ClickException(problem)
     try:
         user = accounts.create_user(email, password)
     except accounts.EmailTakenError:

@@ -107,6 +107,22 @@ def load_config(environ: dict[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_ACCOUNT_LIMIT": env.get("PORTAL_LOGIN_ACCOUNT_LIMIT", "10 per 15 minutes"),
         "LOGIN_IP_LIMIT": env.get("PORTAL_LOGIN_IP_LIMIT", "100 per hour"),
         "INVITATION_DAYS": int(env.get("PORTAL_INVITATION_DAYS", "7")),
+        # --- issue 12, helper B (auth hardening) -------------------------------------------
+        # LOGIN_ACCOUNT_LIMIT counts one account's failures from one source; this ceiling
+        # counts them from every source, much higher, so a stranger cannot lock the owner out.
+        "LOGIN_ACCOUNT_CEILING": env.get("PORTAL_LOGIN_ACCOUNT_CEILING", "200 per 15 minutes"),
+        "SIGNUP_IP_LIMIT": env.get("PORTAL_SIGNUP_IP_LIMIT", "10 per hour"),
+        # Per member and workspace: sends (review and send posts), exports, status refreshes.
+        "SEND_LIMIT": env.get("PORTAL_SEND_LIMIT", "20 per minute"),
+        "EXPORT_LIMIT": env.get("PORTAL_EXPORT_LIMIT", "10 per minute"),
+        "REFRESH_LIMIT": env.get("PORTAL_REFRESH_LIMIT", "30 per minute"),
+        # Route limits keep working, per process, while Redis is down (no 500 on every post),
+        # and a Redis that does not answer costs a login 2 s, not a hung thread.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        # Bodies of requests other than uploads (uploads get IMPORT_MAX_BYTES, see app/jobs.py).
+        "FORM_MAX_BYTES": int(env.get("PORTAL_FORM_MAX_BYTES", str(512 * 1024))),
+        # --- end of helper B's block ---------------------------------------------------------
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
         "LOG_LEVEL": env.get("PORTAL_LOG_LEVEL", "INFO"),

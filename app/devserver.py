@@ -8,6 +8,7 @@ Later runs reuse all of it. Prints the URL and the login, then serves until Ctrl
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import socket
 from pathlib import Path
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nGoTone simulator: {sim.api_url('v3')} (token {DEMO_TOKEN})", flush=True)
     print(f"GoTone Portal:    http://127.0.0.1:{port}/", flush=True)
     print(f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD}\n", flush=True)
+    from .access_log import RedactingFilter
+
+    logging.getLogger("werkzeug").addFilter(RedactingFilter())  # invitation links
     try:
         run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
     finally:

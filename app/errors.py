@@ -6,13 +6,14 @@ import logging
 import math
 import time
 
-from flask import Flask, g, render_template
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .extensions import db, limiter
+from .extensions import db, limiter, login_manager
 from .gotone.errors import AuthError, GoToneError, NotFoundError, PermissionDeniedError
 from .rendering import is_fragment_request
 from .security import NulInputError
@@ -53,6 +54,10 @@ def _messages() -> dict[int, str]:
         403: _("Your role in this workspace does not allow this."),
         404: _("This page does not exist, or you do not have access to it."),
         405: _("This address does not accept that kind of request."),
+        413: _(
+            "This request is larger than the portal accepts here. Shorten what you entered "
+            "and send it again."
+        ),  # fmt: skip
         429: _("Too many attempts. Wait a few minutes and try again."),
         500: _("The error has been logged. Please try again."),
     }
@@ -79,13 +84,28 @@ def handle_http(error: HTTPException):
             "The form expired or did not come from this site. Reload the page and try again."
         )
     template = {403: "errors/403.html", 404: "errors/404.html"}.get(code, "errors/error.html")
-    body, status = _render(code, message, template)
+    extra, wait = {}, _retry_after(error) if code == 429 else None
+    if isinstance(error, RateLimitExceeded) and error.limit.error_message:
+        # A member limit (app/rate_limits.py): its own words, the wait, and the form kept.
+        message = error.description
+        if wait is not None:
+            message += " " + _("Wait %(seconds)s seconds, then try again.", seconds=wait)
+        extra["repost"] = _repost()
+    body, status = _render(code, message, template, **extra)
     headers = {}
     if code == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
-    if code == 429 and (wait := _retry_after(error)) is not None:
+    if wait is not None:
         headers["Retry-After"] = str(wait)
     return body, status, headers
+
+
+def _repost() -> dict | None:
+    """What a refused plain form post needs to be sent again as it was (htmx leaves the form
+    on the page by itself): its URL and fields, the CSRF token and send key included."""
+    if request.method != "POST" or is_fragment_request():
+        return None
+    return {"url": request.full_path.rstrip("?"), "fields": list(request.form.items(multi=True))}
 
 
 def _retry_after(error: HTTPException) -> int | None:
@@ -128,6 +148,24 @@ def handle_unavailable(error: ServiceUnavailableError):
     return body, status, {"Retry-After": "60"}
 
 
+def handle_database_down(error: OperationalError):
+    """The database refused or dropped the connection (or is locked): a 503, never a 500.
+
+    The page is rendered as for a visitor: the signed-in user and the workspace switcher
+    would need the very database that is missing.
+    """
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.debug("rollback after a database outage failed too", exc_info=True)
+    log.error("database unavailable (request %s): %s", g.get("request_id"),
+              type(getattr(error, "orig", None) or error).__name__, exc_info=error)  # fmt: skip
+    g._login_user = login_manager.anonymous_user()
+    message = _("The portal's database cannot be reached right now. Try again in a minute.")
+    body, status = _render(503, message, "errors/error.html")
+    return body, status, {"Retry-After": "30"}
+
+
 def handle_500(error: InternalServerError):
     db.session.rollback()
     original = getattr(error, "original_exception", None)
@@ -140,4 +178,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(GoToneError, handle_gateway)
     app.register_error_handler(ServiceUnavailableError, handle_unavailable)
+    app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(InternalServerError, handle_500)

@@ -56,6 +56,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "workspaces.index": LOGIN,
     "workspaces.create": LOGIN,
     "workspaces.invitation": PUBLIC,
+    "workspaces.pending_invitation": PUBLIC,
     "workspaces.accept_invitation": LOGIN,
     "workspaces.show": "workspace.view",
     "workspaces.leave": "workspace.view",

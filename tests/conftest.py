@@ -104,6 +104,11 @@ def portal_config(tmp_path, pg_schema, **extra) -> dict:
         "GOTONE_ALLOW_PRIVATE": True,
         "GOTONE_TIMEOUT": 5.0,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Per-member limits (app/rate_limits.py) out of the way of suites that send, export
+        # and refresh hundreds of times a minute as one member; their tests set them.
+        "SEND_LIMIT": "100000 per minute",
+        "EXPORT_LIMIT": "100000 per minute",
+        "REFRESH_LIMIT": "100000 per minute",
         "SERVER_NAME": None,
     }
     if pg_schema:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, session, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..forms import EmptyForm
 from ..forms.account import DisableTwoFactorForm, EnableTwoFactorForm, LanguageForm, PasswordForm
 from ..rendering import redirect_to, render_page
 from ..services import accounts, two_factor
@@ -55,26 +56,32 @@ def change_language():
 @bp.route("/2fa", methods=["GET", "POST"])
 @login_required
 def setup_two_factor():
-    if current_user.two_factor_enabled:
+    user = current_user._get_current_object()
+    if user.two_factor_enabled:
         return redirect(url_for("account.index"))
-    # The seed waits in the (signed) session until a first code proves the app has it.
-    secret = session.get("totp_setup") or two_factor.new_secret()
-    session["totp_setup"] = secret
-    form = EnableTwoFactorForm()
-    codes = None
-    if form.validate_on_submit():
-        codes = two_factor.enable(current_user, secret, form.code.data,
-                                  keep_session=current_user.session_token)  # fmt: skip
+    # The seed waits on the server (encrypted) until a first code proves the app has it; a
+    # GET only shows it, the "start" post makes it.
+    form, codes = EnableTwoFactorForm(), None
+    if request.method == "POST" and "start" in request.form:
+        if EmptyForm().validate_on_submit():
+            two_factor.begin(user)
+        return redirect_to(url_for("account.setup_two_factor"))
+    secret = two_factor.pending_secret(user)
+    if secret is not None and form.validate_on_submit():
+        codes = two_factor.enable(user, secret, form.code.data, keep_session=user.session_token)
         if codes is None:
             form.code.errors.append(_("This code is not valid. Check the time on your device."))
         else:
-            session.pop("totp_setup", None)
             flash(_("Two-factor authentication is on. Your other sessions have been ended."),
                   "success")  # fmt: skip
+    elif secret is None and form.is_submitted():
+        flash(_("The set-up has not been started, or it was finished elsewhere. Start it again."),
+              "error")  # fmt: skip
     status = 422 if form.is_submitted() and codes is None else 200
-    uri = two_factor.provisioning_uri(secret, current_user.email)
+    uri = two_factor.provisioning_uri(secret, user.email) if secret else None
     return render_page("account/two_factor.html", "two_factor_setup", status, form=form,
-                       secret=secret, uri=uri, codes=codes)  # fmt: skip
+                       secret=secret, uri=uri, codes=codes,
+                       start_form=EmptyForm(formdata=None))  # fmt: skip
 
 
 @bp.post("/2fa/disable")

@@ -22,7 +22,7 @@ PENDING_2FA_SECONDS = 300
 
 def log_in(user: User) -> None:
     """Start a fresh server-side session (new cookie contents: no fixation)."""
-    keep = {k: session[k] for k in ("_locale",) if k in session}
+    keep = {k: session[k] for k in ("_locale", "invitation") if k in session}
     session.clear()
     session.update(keep)
     user.session_token = sessions.create(user, request.remote_addr, request.user_agent.string)
@@ -33,20 +33,26 @@ def _after_login():
     return redirect_to(safe_next(request.args.get("next")) or url_for("workspaces.home"))
 
 
+def _signup_limit() -> str:
+    return current_app.config["SIGNUP_IP_LIMIT"]
+
+
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
 def signup():
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)
     form = SignupForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.create_user(form.email.data, form.password.data)
-        except accounts.EmailTakenError:
-            form.email.errors.append(_("An account with this e-mail address exists."))
-        else:
-            log_in(user)
-            flash(_("Welcome! Create your first workspace."), "success")
-            return _after_login()
+        # A new and a taken address get the same answer (no account enumeration): the
+        # visitor is sent to the login page with one message that fits both; nobody is
+        # signed in by signing up. See accounts.sign_up for why.
+        accounts.sign_up(form.email.data, form.password.data)
+        session["login_email"] = accounts.normalise_email(form.email.data)
+        flash(_("Thank you. If this address was new, its account is ready: sign in with it "
+                "below. If it already had an account, nothing was changed: sign in with that "
+                "account's password."), "success")  # fmt: skip
+        return redirect_to(url_for("auth.login", next=safe_next(request.args.get("next"))))
     status = 422 if form.is_submitted() else 200
     return render_page("auth/signup.html", "signup_form", status, form=form)
 
@@ -54,23 +60,24 @@ def signup():
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def login():
-    form = LoginForm()
+    form = LoginForm(email=session.get("login_email"))
     if form.validate_on_submit():
         email, ip = form.email.data, request.remote_addr
-        if (wait := throttle.retry_after(email, ip)) is not None:
+        # Counted before the check, atomically: concurrent guesses cannot all pass.
+        if (wait := throttle.reserve(email, ip)) is not None:
             abort(429, retry_after=wait)
         user = accounts.authenticate(email, form.password.data)
         if user is None:
-            throttle.record_failure(email, ip)
             audit.record(None, None, "login.failed", accounts.normalise_email(email)[:254])
             db.session.commit()
             # One message for unknown e-mail and wrong password.
             form.password.errors.append(_("E-mail or password is incorrect."))
         elif user.two_factor_enabled:
+            throttle.release(email, ip)  # the codes guessed next still count
             session["pending_2fa"] = {"user": user.id, "at": time.time()}
             return redirect_to(url_for("auth.two_factor", next=request.args.get("next")))
         else:
-            throttle.clear_account(email)
+            throttle.succeeded(email, ip)
             log_in(user)
             audit.record(user, None, "login.succeeded", user.email)
             db.session.commit()
@@ -89,15 +96,15 @@ def two_factor():
         return redirect(url_for("auth.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
-        if (wait := throttle.retry_after(user.email, request.remote_addr)) is not None:
+        ip = request.remote_addr
+        if (wait := throttle.reserve(user.email, ip, second_factor=True)) is not None:
             abort(429, retry_after=wait)
         if totp.verify(user, form.code.data):
-            throttle.clear_account(user.email)
+            throttle.succeeded(user.email, ip, second_factor=True)
             log_in(user)
             audit.record(user, None, "login.succeeded", user.email, second_factor=True)
             db.session.commit()
             return _after_login()
-        throttle.record_failure(user.email, request.remote_addr)
         audit.record(user, None, "login.failed", user.email, second_factor=True)
         db.session.commit()
         form.code.errors.append(_("This code is not valid."))

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, g, redirect, url_for
 
 from ..forms import EmptyForm
 from ..forms.history import REQUEST_STATE_LABELS, STATE_LABELS, TYPE_LABELS
+from ..rate_limits import refresh_limit
 from ..rendering import is_fragment_request, redirect_to, render_page
 from ..security import workspace_required
 from ..services import dashboard, history, scheduling
@@ -92,6 +93,7 @@ def messages(workspace_id):
 
 
 @bp.post("/refresh")
+@refresh_limit
 @workspace_required("workspace.view")
 def refresh(workspace_id):
     if not EmptyForm().validate_on_submit():

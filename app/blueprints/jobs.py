@@ -30,6 +30,7 @@ from ..gotone.errors import GoToneError, InvalidRequestError
 from ..jobs import init_jobs, run_worker, wake
 from ..models import Job
 from ..models import jobs as states
+from ..rate_limits import export_limit
 from ..rendering import is_fragment_request, redirect_to, render_page
 from ..security import workspace_required
 from ..services import exports, imports, jobs
@@ -276,6 +277,7 @@ def new_import(workspace_id):
 
 
 @bp.post("/w/<int:workspace_id>/jobs/export")
+@export_limit
 @workspace_required("contacts.edit")
 def new_export(workspace_id):
     form = ExportForm()

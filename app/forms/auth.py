@@ -5,21 +5,23 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
+from ..services.passwords import MAX_LENGTH as PASSWORD_MAX
+from ..services.passwords import MIN_LENGTH as PASSWORD_MIN
+from ..services.passwords import policy_problem
+
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address."))
-PASSWORD_MIN, PASSWORD_MAX = 8, 128
+__all__ = ["PASSWORD_MAX", "PASSWORD_MIN", "new_password_field"]
+
+
+def _policy(form, field):
+    email = form.email.data if "email" in form else None
+    if field.data and (problem := policy_problem(field.data, email)):
+        raise ValidationError(problem)
 
 
 def new_password_field(label):
-    """A new-password field with the ASVS rules: length only, no composition rules."""
-    return PasswordField(
-        label,
-        validators=[
-            InputRequired(),
-            Length(
-                min=PASSWORD_MIN, max=PASSWORD_MAX, message=_l("Use between 8 and 128 characters.")
-            ),  # fmt: skip
-        ],
-    )
+    """A new-password field with the ASVS rules: a length and the common-password list."""
+    return PasswordField(label, validators=[InputRequired(), _policy])
 
 
 class SignupForm(FlaskForm):
@@ -29,10 +31,6 @@ class SignupForm(FlaskForm):
         _l("Repeat password"),
         validators=[InputRequired(), EqualTo("password", message=_l("Passwords differ."))],
     )
-
-    def validate_password(self, field):
-        if self.email.data and field.data and field.data.lower() == self.email.data.lower():
-            raise ValidationError(_l("Do not use your e-mail address as password."))
 
 
 class LoginForm(FlaskForm):

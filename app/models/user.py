@@ -23,6 +23,9 @@ class User(UserMixin, db.Model):
     # TOTP seed, encrypted with the key ring (see services/two_factor.py); NULL = 2FA off.
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
+    # The seed of a set-up in progress, encrypted like totp_secret_enc: kept on the server,
+    # not in the (signed, readable) session cookie, until a first code proves the app has it.
+    pending_totp_enc: Mapped[str | None] = mapped_column(Text)
     # sha256 of each unused recovery code, space separated.
     recovery_code_hashes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

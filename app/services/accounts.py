@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from ..extensions import db
 from ..models import User
 from . import RuleError, audit, passwords, sessions
@@ -32,6 +34,29 @@ def create_user(email: str, password: str, locale: str = "en") -> User:
     audit.record(user, None, "account.created", email)
     db.session.commit()
     return user
+
+
+def sign_up(email: str, password: str) -> User | None:
+    """Create an account unless the address has one; the caller answers both alike.
+
+    Without e-mail there is no confirmation link that could tell only the address's owner
+    "you already have an account", so the portal tells nobody: the same page, the same
+    redirect, about the same time (a taken address still spends one hash), and nobody is
+    signed in by the sign-up itself. The owner of a taken address is told in the audit log.
+    What remains is that the visitor can try to sign in with the password they chose: that
+    costs a throttled login per probe, after a sign-up limited per source.
+    """
+    existing = find_user(email)
+    if existing is not None:
+        passwords.hash_password(password)  # the time a new account's hash takes
+        audit.record(existing, None, "account.signup_refused", existing.email)
+        db.session.commit()
+        return None
+    try:
+        return create_user(email, password)
+    except (EmailTakenError, IntegrityError):  # the same address signed up at this moment
+        db.session.rollback()
+        return None
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Row
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
@@ -108,7 +109,35 @@ def _owner_count(workspace: Workspace) -> int:
     ) or 0  # fmt: skip
 
 
+def _lock_members(workspace: Workspace, *rows: Membership) -> None:
+    """Serialise the membership changes of one workspace, then re-read `rows` (the caller's
+    and the target's memberships) as they are now.
+
+    Two owners demoting each other at once each saw two owners and left none. Now the
+    second waits for the first to commit and then decides on what the first did: on
+    PostgreSQL by SELECT ... FOR UPDATE of the workspace row; on SQLite by writing first (a
+    no-op UPDATE takes the database's write lock before anything is read). Raises RuleError
+    when a row is gone meanwhile.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            db.select(Workspace.id).where(Workspace.id == workspace.id).with_for_update()
+        )
+    else:
+        db.session.execute(
+            db.update(Workspace).where(Workspace.id == workspace.id).values(id=Workspace.id)
+        )
+    for row in rows:
+        try:
+            db.session.refresh(row)
+        except InvalidRequestError:
+            db.session.rollback()
+            raise RuleError(_("This member has left the workspace meanwhile.")) from None
+
+
 def _check_manageable(actor: Membership, target: Membership) -> None:
+    if not can(actor.role, "members.manage"):
+        raise RuleError(_("Your role in this workspace does not allow this."))
     # Admins manage the roles below theirs; owners (who may transfer ownership) manage all.
     if can(actor.role, "ownership.transfer"):
         return
@@ -116,13 +145,22 @@ def _check_manageable(actor: Membership, target: Membership) -> None:
         raise RuleError(_("Only an owner can change an admin or an owner."))
 
 
+def _refuse(message: str):
+    db.session.rollback()  # ends the locking transaction
+    raise RuleError(message)
+
+
 def change_role(workspace: Workspace, actor: Membership, target: Membership, role: str) -> None:
     """Give `target` a new role (commits). Raises RuleError."""
-    _check_manageable(actor, target)
+    _lock_members(workspace, actor, target)
+    try:
+        _check_manageable(actor, target)
+    except RuleError as error:
+        _refuse(str(error))
     if not can(actor.role, "ownership.transfer") and rank(role) >= rank(actor.role):
-        raise RuleError(_("Only an owner can make someone an admin or an owner."))
+        _refuse(_("Only an owner can make someone an admin or an owner."))
     if target.role == Role.OWNER and role != Role.OWNER and _owner_count(workspace) == 1:
-        raise RuleError(_("The last owner cannot be demoted. Transfer ownership first."))
+        _refuse(_("The last owner cannot be demoted. Transfer ownership first."))
     old, target.role = target.role, role
     audit.record(actor.user, workspace, "member.role_changed", target.user.email,
                  old=old, new=role)  # fmt: skip
@@ -131,9 +169,13 @@ def change_role(workspace: Workspace, actor: Membership, target: Membership, rol
 
 def remove_member(workspace: Workspace, actor: Membership, target: Membership) -> None:
     """Remove `target` from the workspace (commits). Raises RuleError."""
-    _check_manageable(actor, target)
+    _lock_members(workspace, actor, target)
+    try:
+        _check_manageable(actor, target)
+    except RuleError as error:
+        _refuse(str(error))
     if target.role == Role.OWNER and _owner_count(workspace) == 1:
-        raise RuleError(_("The last owner cannot be removed."))
+        _refuse(_("The last owner cannot be removed."))
     audit.record(actor.user, workspace, "member.removed", target.user.email, role=target.role)
     db.session.delete(target)
     db.session.commit()
@@ -141,8 +183,9 @@ def remove_member(workspace: Workspace, actor: Membership, target: Membership) -
 
 def leave(workspace: Workspace, membership: Membership) -> None:
     """Leave the workspace (commits). Raises RuleError for the last owner."""
+    _lock_members(workspace, membership)
     if membership.role == Role.OWNER and _owner_count(workspace) == 1:
-        raise RuleError(_("The last owner cannot leave. Transfer ownership or delete it."))
+        _refuse(_("The last owner cannot leave. Transfer ownership or delete it."))
     audit.record(membership.user, workspace, "member.left", membership.user.email)
     db.session.delete(membership)
     db.session.commit()
@@ -152,6 +195,9 @@ def transfer_ownership(workspace: Workspace, actor: Membership, target: Membersh
     """Make `target` an owner and the acting owner an admin (commits)."""
     if target.id == actor.id:
         raise RuleError(_("You already own this workspace."))
+    _lock_members(workspace, actor, target)
+    if actor.role != Role.OWNER:
+        _refuse(_("Only an owner can transfer ownership."))
     target.role, actor.role = Role.OWNER, Role.ADMIN
     audit.record(actor.user, workspace, "workspace.ownership_transferred", target.user.email)
     db.session.commit()

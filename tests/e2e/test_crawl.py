@@ -41,6 +41,7 @@ EXCLUDED = {
     "health.healthz": "JSON for monitors; no page links to it",
     "auth.two_factor": "only during a login with two-factor authentication",
     "workspaces.invitation": "needs an invitation secret, shown once to the inviter",
+    "workspaces.pending_invitation": "only after an invitation link was opened in this browser",
     "jobs.download": "a download (the brief skips downloads)",
     "jobs.rejects": "a download",
     "messages.history_export": "a download",

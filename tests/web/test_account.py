@@ -37,6 +37,9 @@ def test_change_password_with_wrong_current_is_422_in_place(client):
 
 
 def _enable_2fa(client):
+    assert "totp-secret" not in client.get("/account/2fa").get_data(as_text=True)
+    started = client.post("/account/2fa", data={"start": "1"})
+    assert started.status_code == 303
     page = client.get("/account/2fa").get_data(as_text=True)
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     response = client.post("/account/2fa", data={"code": pyotp.TOTP(secret).now()})

@@ -16,11 +16,16 @@ def _login(client, email, password, **kw):
     )
 
 
-def test_signup_creates_account_and_logs_in(client, db):
+def test_signup_creates_account_then_the_visitor_signs_in(client, db):
     response = client.post(
         "/auth/signup", data={"email": "New@Example.com", "password": PASSWORD, "confirm": PASSWORD}
     )
     assert response.status_code == 303
+    assert response.headers["Location"] == "/auth/login"
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "its account is ready" in page and 'value="new@example.com"' in page
+    assert client.get("/w").status_code == 302  # signing up signs nobody in (item 9)
+    assert _login(client, "new@example.com", PASSWORD).status_code == 303
     assert client.get("/w").status_code == 200
     assert db.session.scalar(
         db.select(AuditEvent.action).where(AuditEvent.target == "new@example.com")
@@ -32,7 +37,7 @@ def test_signup_rejects_short_password_with_422(client):
         "/auth/signup", data={"email": "a@example.com", "password": "short", "confirm": "short"}
     )
     assert response.status_code == 422
-    assert "between 8 and 128" in response.get_data(as_text=True)
+    assert "between 10 and 128" in response.get_data(as_text=True)
 
 
 def test_signup_fragment_is_the_form_block(client):

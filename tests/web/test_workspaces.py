@@ -105,15 +105,20 @@ def test_invitation_link_joins_with_its_role_once(client, app, db):
     assert link.rsplit("/", 1)[1] not in stored.token_hash  # only the hash is stored
 
     guest = app.test_client()
-    assert "Sign up" in guest.get(link).get_data(as_text=True)
+    # The link is redeemed into the session and left at once (issue 12 item 12).
+    redeemed = guest.get(link)
+    assert (redeemed.status_code, redeemed.headers["Location"]) == (303, "/invitations/pending")
+    page = guest.get("/invitations/pending").get_data(as_text=True)
+    assert "Sign up" in page and link.rsplit("/", 1)[1] not in page
     joiner = make_user()
     login(guest, joiner)
-    assert guest.post(link).status_code == 303
+    assert guest.post("/invitations/pending").status_code == 303
     assert _role_of(db, ws, joiner) == Role.VIEWER
+    assert guest.get("/invitations/pending").status_code == 303  # used: gone from the session
     late = app.test_client()
     login(late, make_user())
     assert late.get(link).status_code == 404
-    assert late.post(link).status_code == 303
+    assert late.post("/invitations/pending").status_code == 303  # "not valid any more"
     assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 2
     assert "member.joined" in _actions(db, ws)
 
@@ -131,7 +136,7 @@ def test_expired_and_revoked_invitations_do_not_work(client, app, db):
     login(guest, make_user())
     for link in (expired, revoked):
         assert guest.get(link).status_code == 404
-        guest.post(link)
+        guest.post("/invitations/pending")
     assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 1
     assert "invitation.revoked" in _actions(db, ws)
 

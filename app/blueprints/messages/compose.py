@@ -15,6 +15,7 @@ from ...forms import EmptyForm
 from ...forms.messages import ComposeForm
 from ...gotone.errors import GoToneError
 from ...models.outbox import MMS, PLAIN, VOICE
+from ...rate_limits import send_limit
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import compose as compose_service
@@ -196,6 +197,7 @@ def _prepare():
 
 
 @bp.post("/review")
+@send_limit
 @workspace_required("messages.send")
 def review(workspace_id):
     prepared, response = _prepare()
@@ -211,6 +213,7 @@ def review(workspace_id):
 
 
 @bp.post("/send")
+@send_limit
 @workspace_required("messages.send")
 def send(workspace_id):
     send_key = (request.form.get("send_key") or request.headers.get("Idempotency-Key") or "")
@@ -293,6 +296,7 @@ def confirm_resend(workspace_id, message_id):
 
 
 @bp.post("/outbox/<int:message_id>/resend")
+@send_limit
 @workspace_required("messages.send")
 def resend(workspace_id, message_id):
     message = outbox.find_message(g.workspace, message_id)

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from ...forms import EmptyForm
 from ...forms.history import HistoryFilterForm
+from ...rate_limits import export_limit, refresh_limit
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import history as service
@@ -46,6 +47,7 @@ def history(workspace_id):
 
 
 @bp.post("/history/refresh")
+@refresh_limit
 @workspace_required("workspace.view")
 def refresh_statuses(workspace_id):
     if not EmptyForm().validate_on_submit():
@@ -61,6 +63,7 @@ def refresh_statuses(workspace_id):
 
 
 @bp.get("/history.csv")
+@export_limit
 @workspace_required("workspace.view")
 def history_export(workspace_id):
     filters = _filters()[1]
@@ -81,6 +84,7 @@ def message(workspace_id, message_id):
 
 
 @bp.post("/history/<int:message_id>/refresh")
+@refresh_limit
 @workspace_required("workspace.view")
 def refresh_message(workspace_id, message_id):
     found = service.get_message(g.workspace, message_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, url_for
+from flask import abort, flash, g, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,6 +14,8 @@ from ...services import RuleError, invitations, workspaces
 from .base import after_change, bp
 
 TEMPLATE = "workspaces/members.html"
+# The session key of an invitation link being redeemed (kept across the login, see auth).
+INVITATION_KEY = "invitation"
 
 
 def _ctx() -> dict:
@@ -105,22 +107,43 @@ def revoke_invitation(workspace_id, invitation_id):
 
 @bp.get("/invitations/<secret>")
 def invitation(secret):
-    found = invitations.find_open(secret)
-    if found is None:
+    """Redeem the link into the session, then leave its URL at once: the secret (a bearer
+    credential for days) must not stay in the address bar, the history, a Referer or the
+    ?next= of the login and sign-up links. gunicorn's access log redacts this one hit
+    (app/access_log.py)."""
+    if invitations.find_open(secret) is None:
         abort(404)
-    return render_page("workspaces/invitation.html", invitation=found, secret=secret,
-                       form=EmptyForm())  # fmt: skip
+    session[INVITATION_KEY] = secret
+    return redirect(url_for("workspaces.pending_invitation"), code=303)
 
 
-@bp.post("/invitations/<secret>")
+def _pending():
+    found = invitations.find_open(session.get(INVITATION_KEY) or "")
+    if found is None:
+        session.pop(INVITATION_KEY, None)
+    return found
+
+
+@bp.get("/invitations/pending")
+def pending_invitation():
+    found = _pending()
+    if found is None:  # used, revoked, expired, or never opened in this browser
+        flash(_("This invitation link is not valid any more."), "error")
+        return redirect_to(url_for("workspaces.home"))
+    return render_page("workspaces/invitation.html", invitation=found, form=EmptyForm())
+
+
+@bp.post("/invitations/pending")
 @login_required
-def accept_invitation(secret):
+def accept_invitation():
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        workspace = invitations.accept(secret, current_user)
+        workspace = invitations.accept(session.get(INVITATION_KEY) or "", current_user)
     except RuleError as exc:
         flash(str(exc), "error")
         return redirect_to(url_for("workspaces.home"))
+    finally:
+        session.pop(INVITATION_KEY, None)
     flash(_("You joined %(name)s.", name=workspace.name), "success")
     return redirect_to(url_for("workspaces.show", workspace_id=workspace.id))
