@@ -48,12 +48,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .errors import register_error_handlers
     from .logging import configure_logging
     from .security import init_security
+    from .services.job_kinds import load_job_kinds
     from .services.keys import load_keyring
 
     configure_logging(app)
     load_keyring(app)
     init_security(app)
     register_blueprints(app)
+    load_job_kinds(app)  # import, export and send register with the job engine
     register_error_handlers(app)
     register_cli(app)
     return app
