@@ -6,7 +6,7 @@
    number, rejected with the reason for an invalid one or a repeat of an earlier line. It can
    be resumed after a crash: lines already written are skipped. When the group is small it
    also counts the numbers the group already holds. The job is then READY.
-3. `start` (services/jobs.py) lets the queued items flow; `process` creates one contact per
+3. `start` (jobs/lifecycle.py) lets the queued items flow; `process` creates one contact per
    item, paced. A number the gateway already has in the group ("You have already subscribed
    to ...") is "already in the group" - or, when an earlier attempt of that item may have
    reached the gateway (worker killed, answer lost), "created": re-running never adds twice.

@@ -27,13 +27,14 @@ def pace_of(workspace_id: int) -> int:
 
 def set_pace(workspace: Workspace, actor: User, calls: int | None) -> None:
     """Set (or with None reset to the default) the workspace's bulk pace (commits)."""
-    row = _pace_row(workspace.id)
+    row = ensure_pace_row(workspace.id)
     row.calls_per_minute = calls
     audit.record(actor, workspace, "jobs.pace_changed", "pace", calls_per_minute=calls)
     db.session.commit()
 
 
-def _pace_row(workspace_id: int) -> WorkspacePace:
+def ensure_pace_row(workspace_id: int) -> WorkspacePace:
+    """The workspace's pace row, created at the first use (by whichever worker comes first)."""
     row = db.session.get(WorkspacePace, workspace_id)
     if row is None:
         try:
@@ -84,7 +85,7 @@ def take_slot(workspace_id: int, interval: float | None = None) -> float:
     """
     if interval is None:
         interval = slot_interval(workspace_id)
-        _pace_row(workspace_id)
+        ensure_pace_row(workspace_id)
     now = time.time()
     # The next slot follows the one taken on its grid (next_at + interval) unless this one is
     # taken `late` or more after it was due (idle, or after a pause): then it starts anew from
@@ -140,7 +141,7 @@ def pause_pace(workspace_id: int, seconds: float) -> float:
     """
     seconds = min(seconds, current_app.config["JOBS_PACE_WINDOW"])
     until = time.time() + seconds * (1 + random.uniform(0, 0.2))  # noqa: S311 - jitter only
-    _pace_row(workspace_id)
+    ensure_pace_row(workspace_id)
     db.session.execute(
         update(WorkspacePace)
         .where(WorkspacePace.workspace_id == workspace_id, WorkspacePace.next_at < until)

@@ -17,7 +17,7 @@ from ...models import jobs as states
 from .claims import ClaimedItem, Finished, claim_items, give_back
 from .kinds import handler_for, kind_of
 from .lifecycle import beat, complete_job
-from .pace import _pace_row, acquire_slot, pace_wait, slot_interval
+from .pace import acquire_slot, ensure_pace_row, pace_wait, slot_interval
 from .queries import job_state, unfinished
 
 
@@ -82,7 +82,7 @@ def work_items(job: Job, handle: ItemHandler, client: Any) -> float | None:
     claimed_at = interval_at = 0.0
     interval = 1.0
     known_state: str | None = None
-    _pace_row(workspace_id)
+    ensure_pace_row(workspace_id)
     try:
         while time.monotonic() < slice_end:
             # The job's state as the last finished item read it back, or else asked for.

@@ -11,7 +11,7 @@ Two kinds of send can be left behind by a process that died:
   sent; they get a job (a guarded claim, see send_job.add_job), so they go out once.
 
 Bulk sends are stored with their job in one commit (drafts.submit); a job nobody ever woke
-(heartbeat None) is woken by services/jobs.sweep.
+(heartbeat None) is woken by services/jobs/claims.py sweep.
 """
 
 from __future__ import annotations
