@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .logging import configure_logging
     from .request_limits import init_request_limits
     from .security import init_security
+    from .services.job_kinds import load_job_kinds
     from .services.keys import load_keyring
 
     configure_logging(app)
@@ -56,6 +57,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_request_limits(app)
     register_blueprints(app)
+    load_job_kinds(app)  # import, export and send register with the job engine
     register_error_handlers(app)
     register_cli(app)
     return app

@@ -24,6 +24,16 @@ from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from .extensions import db
+from .services import jobs
+
+try:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+except ImportError:  # pragma: no cover - redis is installed with huey's Redis support
+    RedisConnectionError = RedisTimeoutError = None  # type: ignore[assignment,misc]
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +117,11 @@ RETRY_LIMIT = 10
 
 def transient(error: BaseException) -> bool:
     """A failure that goes away by itself: the database or Redis briefly unreachable."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
     if isinstance(error, OperationalError):
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # pragma: no cover - redis is installed with huey's Redis support
+    if RedisConnectionError is None:  # pragma: no cover
         return False
     return isinstance(error, RedisConnectionError | RedisTimeoutError)
 
@@ -126,9 +131,6 @@ def retry_delay(retry: int) -> float:
 
 
 def _run_and_reschedule(app: Flask, job_id: int, retry: int = 0) -> None:
-    from .extensions import db
-    from .services import jobs
-
     try:
         delay = jobs.run(job_id)
     except Exception as error:
@@ -171,8 +173,6 @@ def wake(job_id: int, *, delay: float = 0, copies: int = 1, app: Flask | None = 
 
 def sweep_once(app: Flask) -> int:
     """Re-queue expired items and wake stalled jobs; returns how many jobs were woken."""
-    from .services import jobs
-
     with app.app_context():
         woken = jobs.sweep()
         for job_id in woken:

@@ -27,7 +27,7 @@ from ..errors import ServiceUnavailableError
 from ..forms import EmptyForm
 from ..forms.jobs import NO_COLUMN, ColumnsForm, ExportForm, ImportForm, PaceForm
 from ..gotone.errors import GoToneError, InvalidRequestError
-from ..jobs import init_jobs, run_worker, wake
+from ..jobs import init_jobs, run_worker, sweep_once, wake
 from ..models import Job
 from ..models import jobs as states
 from ..rate_limits import export_limit
@@ -301,6 +301,4 @@ def worker_command(workers: int):
 @bp.cli.command("sweep")
 def sweep_command():
     """Re-queue abandoned items and wake stalled jobs once, then exit."""
-    from ..jobs import sweep_once
-
     click.echo(f"woken jobs: {sweep_once(current_app._get_current_object())}")

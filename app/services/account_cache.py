@@ -5,7 +5,7 @@ cost two gateway calls each time. Entries are keyed by workspace id and a finger
 stored (encrypted) token, base URL and API family: a new token misses the cache by itself,
 and `invalidate` drops a workspace's entries explicitly (token change, after a send).
 Errors are never cached. Each app instance (and each gunicorn worker) has its own cache; the
-outbox calls `invalidate` when the gateway accepted a send (services/outbox.py `_settle`), in
+outbox calls `invalidate` when the gateway accepted a send (outbox/delivery.py `_settle`), in
 the process that sent it. (An ORM attribute listener cannot do this: the outbox moves its
 rows with Core UPDATEs, which no listener sees.) A job consumer's sends reach another
 process's cache within its time to live.

@@ -66,18 +66,20 @@ def process(job: Job) -> float | None:
         return None
     group_uid = job.group_uid
 
-    def handle(client, item: JobItem) -> float | None:
+    def handle(client, item: jobs.ClaimedItem) -> jobs.Finished | jobs.Wait | None:
         return _export_page(client, group_uid, item)
 
     return jobs.work_items(job, handle, client)
 
 
-def _export_page(client, group_uid: str, item: JobItem) -> float | None:
+def _export_page(
+    client, group_uid: str, item: jobs.ClaimedItem
+) -> jobs.Finished | jobs.Wait | None:
     try:
         page = client.list_contacts(group_uid, item.seq)
     except RateLimitedError as error:
         jobs.release_item(item, attempted=False)
-        return jobs.pause_pace(item_workspace(item), error.retry_after)
+        return jobs.Wait(jobs.pause_pace(item_workspace(item), error.retry_after))
     except (AuthError, PermissionDeniedError, NotFoundError) as error:
         jobs.release_item(item, attempted=False)
         jobs.fail_job(item.job_id, str(error))
@@ -85,15 +87,17 @@ def _export_page(client, group_uid: str, item: JobItem) -> float | None:
     except GoToneError as error:
         # Reading is safe to repeat: try again later, give up after a few attempts.
         if item.attempts >= 5:
-            jobs.finish_item(item, states.ITEM_FAILED, "error", "failed", reason=str(error))
-        else:
-            jobs.release_item(item, delay=min(60.0, 2.0 ** item.attempts))
+            return jobs.finish_item(
+                item, states.ITEM_FAILED, "error", "failed", reason=str(error), commit=False
+            )
+        jobs.release_item(item, delay=min(60.0, 2.0 ** item.attempts))
         return None
     _write_part(item.job_id, item.seq, page.items)
     if item.seq == 1 and page.last_page > 1:
         _add_pages(item.job_id, page.last_page)
-    jobs.finish_item(item, states.ITEM_DONE, "exported", "created", rows=len(page.items))
-    return None
+    return jobs.finish_item(
+        item, states.ITEM_DONE, "exported", "created", rows=len(page.items), commit=False
+    )
 
 
 def _write_part(job_id: int, page: int, contacts) -> None:
@@ -159,3 +163,8 @@ def assemble(job: Job) -> None:
 def download_name(job: Job) -> str:
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in job.group_name)[:60]
     return f"{stem or _('contacts')}-{job.id}.csv"
+
+
+# The engine runs exports through this registration (create_app imports this module); once
+# the last page is in, the parts are joined before the job is marked done.
+jobs.register(jobs.JobKind(states.EXPORT, {states.RUNNING: process}, on_last_item=assemble))

@@ -6,7 +6,7 @@
    number, rejected with the reason for an invalid one or a repeat of an earlier line. It can
    be resumed after a crash: lines already written are skipped. When the group is small it
    also counts the numbers the group already holds. The job is then READY.
-3. `start` (services/jobs.py) lets the queued items flow; `process` creates one contact per
+3. `start` (jobs/lifecycle.py) lets the queued items flow; `process` creates one contact per
    item, paced. A number the gateway already has in the group ("You have already subscribed
    to ...") is "already in the group" - or, when an earlier attempt of that item may have
    reached the gateway (worker killed, answer lost), "created": re-running never adds twice.
@@ -133,7 +133,7 @@ def analyse(job: Job) -> float | None:
         for batch in _batches(iter_rows(upload_path(job), info, start_after=done_up_to or 0)):
             _write_batch(job_id, batch, info, country)
             jobs.beat(job_id)
-            if jobs._job_state(job_id) != states.ANALYSING:
+            if jobs.job_state(job_id) != states.ANALYSING:
                 # Stopped meanwhile: the lines written after the cancel are cancelled too.
                 jobs.cancel_queued(job_id)
                 db.session.commit()
@@ -270,30 +270,33 @@ def process(job: Job) -> float | None:
     group_uid = job.group_uid
     max_attempts = current_app.config["JOBS_MAX_ATTEMPTS"]
 
-    def handle(client, item: jobs.ClaimedItem) -> float | None:
+    def handle(client, item: jobs.ClaimedItem) -> jobs.Finished | jobs.Wait | None:
         return _create_contact(client, group_uid, item, max_attempts)
 
     return jobs.work_items(job, handle, client)
 
 
-def _create_contact(client, group_uid: str, item: jobs.ClaimedItem,
-                    max_attempts: int) -> float | None:  # fmt: skip
+def _create_contact(
+    client, group_uid: str, item: jobs.ClaimedItem, max_attempts: int
+) -> jobs.Finished | jobs.Wait | None:
+    """One contact created (or refused) for one item; finished items are committed by the
+    runner's next slot (commit=False)."""
     try:
         client.create_contact(group_uid, item.phone, item.first_name, item.last_name)
     except RateLimitedError as error:
         # Nothing happened at the gateway: the item goes back untouched, the workspace waits.
         jobs.release_item(item, attempted=False)
-        return jobs.pause_pace(item_workspace(item), error.retry_after)
+        return jobs.Wait(jobs.pause_pace(item_workspace(item), error.retry_after))
     except ValidationError as error:
         text = error.gateway_message or ""
         if _DUPLICATE.search(text):
             # In the group already: added by an earlier attempt of ours, or before the import.
             outcome, counter = ("created", "created") if item.uncertain else ("exists", "existing")
-            jobs.finish_item(item, states.ITEM_DONE, outcome, counter)
-        else:
-            jobs.finish_item(item, states.ITEM_REJECTED, "refused", "refused",
-                             reason=text or str(error))  # fmt: skip
-        return None
+            return jobs.finish_item(item, states.ITEM_DONE, outcome, counter, commit=False)
+        reason = text or str(error)
+        return jobs.finish_item(
+            item, states.ITEM_REJECTED, "refused", "refused", reason=reason, commit=False
+        )
     except (AuthError, PermissionDeniedError, NotFoundError) as error:
         # Every other item would fail the same way: stop the job, say why.
         jobs.release_item(item, attempted=False)
@@ -302,12 +305,12 @@ def _create_contact(client, group_uid: str, item: jobs.ClaimedItem,
     except GoToneError as error:
         unknown = error.may_have_been_processed
         if item.attempts >= max_attempts:
-            jobs.finish_item(item, states.ITEM_FAILED, "error", "failed", reason=str(error))
-        else:
-            jobs.release_item(item, delay=min(60.0, 2.0 ** item.attempts), uncertain=unknown)
+            return jobs.finish_item(
+                item, states.ITEM_FAILED, "error", "failed", reason=str(error), commit=False
+            )
+        jobs.release_item(item, delay=min(60.0, 2.0 ** item.attempts), uncertain=unknown)
         return None
-    jobs.finish_item(item, states.ITEM_DONE, "created", "created")
-    return None
+    return jobs.finish_item(item, states.ITEM_DONE, "created", "created", commit=False)
 
 
 def _gateway_digits(raw: str) -> str:
@@ -320,3 +323,9 @@ def _gateway_digits(raw: str) -> str:
 
 def item_workspace(item: jobs.ClaimedItem) -> int:
     return db.session.scalar(select(Job.workspace_id).where(Job.id == item.job_id))
+
+
+# The engine runs imports through this registration (create_app imports this module).
+jobs.register(
+    jobs.JobKind(states.IMPORT, {states.ANALYSING: analyse, states.RUNNING: process})
+)

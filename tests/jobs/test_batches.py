@@ -109,7 +109,7 @@ def test_the_batch_is_half_a_second_of_the_pace(make_app, sim, pace, window, bat
             asked.append(limit)
             return real_claim(job_id, limit)
 
-        monkeypatch.setattr(jobs, "claim_items", spy)
+        monkeypatch.setattr(jobs.runner, "claim_items", spy)  # the runner claims
         if batch == 1:
             # Three items at two a second are enough to see the claims (and keep it short).
             for item in real_claim(job.id, 27):

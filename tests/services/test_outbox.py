@@ -57,7 +57,7 @@ def test_ambiguous_failure_is_unknown_and_never_resent(app, workspace, owner, si
 def test_connection_refused_is_retried_then_failed(app, workspace, owner, monkeypatch):
     from app.services import gotone
 
-    monkeypatch.setattr(outbox, "INLINE_BACKOFF", (0, 0))
+    monkeypatch.setattr(outbox.sending, "INLINE_BACKOFF", (0, 0))
     settings = gotone.get_settings(workspace)
     settings.base_url = "http://127.0.0.1:9/api/v3"
     from app.extensions import db

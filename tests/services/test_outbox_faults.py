@@ -135,7 +135,7 @@ def test_refused_connection_inline_is_retried_and_sent_once(
                 late_gateway.open()
             time.sleep(seconds)
 
-    monkeypatch.setattr(outbox, "time", Pausing)
+    monkeypatch.setattr(outbox.sending, "time", Pausing)
     submitted = outbox.submit(workspace, owner, "t4a", draft(phones=NUMBERS[:2]))
     started = time.monotonic()
     outbox.start(submitted.request)

@@ -14,7 +14,7 @@ bp = Blueprint("messages", __name__, url_prefix="/w/<int:workspace_id>/messages"
 
 
 def _install(state) -> None:
-    from ...services import outbox_sweep
+    from ...services.outbox import sweep as outbox_sweep
     from ...services.scheduling import dispatch_due
 
     hooks = state.app.extensions.setdefault("jobs.periodic", [])

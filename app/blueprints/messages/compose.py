@@ -19,7 +19,7 @@ from ...rate_limits import send_limit
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import compose as compose_service
-from ...services import dashboard, outbox, scheduling, send_state, templates
+from ...services import dashboard, jobs, outbox, scheduling, send_state, templates
 from ...services.gotone import client_for
 from ...services.merge import has_fields
 from . import bp
@@ -271,8 +271,6 @@ def status(workspace_id, request_id):
     outbox.refresh(send_request)
     job = None
     if send_request.job_id:
-        from ...services import jobs
-
         job = jobs.get_job(g.workspace, send_request.job_id)
     return render_page("messages/status.html", "status", send_request=send_request, job=job,
                        counts=outbox.counts(send_request),

@@ -8,10 +8,10 @@ Two kinds of send can be left behind by a process that died:
   never resent without a member's confirmation.
 - requests `queued` with queued rows and no job: their process died between storing them
   and the gateway call (an inline send, or a scheduled send just dispatched). Nothing was
-  sent; they get a job (a guarded claim, see outbox._add_job), so they go out once.
+  sent; they get a job (a guarded claim, see send_job.add_job), so they go out once.
 
-Bulk sends are stored with their job in one commit (outbox.submit); a job nobody ever woke
-(heartbeat None) is woken by services/jobs.sweep.
+Bulk sends are stored with their job in one commit (drafts.submit); a job nobody ever woke
+(heartbeat None) is woken by services/jobs/claims.py sweep.
 """
 
 from __future__ import annotations
@@ -23,17 +23,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select, update
 
-from ..extensions import db
-from ..models import JobItem
-from ..models import jobs as job_states
-from ..models.outbox import QUEUED, SENDING, UNKNOWN, OutboxMessage, SendRequest
-from ..models.types import utcnow
-from . import outbox
+from ...extensions import db
+from ...models import JobItem
+from ...models import jobs as job_states
+from ...models.outbox import QUEUED, SENDING, UNKNOWN, OutboxMessage, SendRequest
+from ...models.types import utcnow
+from .delivery import finish_if_done
+from .sending import start_job
 
 log = logging.getLogger(__name__)
 
 # Beyond the gateway's total deadline: a busy process, a retry's backoff, clock skew between
-# hosts. An inline send touches its rows before each attempt (outbox._touch).
+# hosts. An inline send touches its rows before each attempt (delivery._touch).
 MARGIN_SECONDS = 30.0
 
 
@@ -84,7 +85,7 @@ def abandon_sending(now: datetime, cutoff: datetime) -> int:
     ).rowcount  # fmt: skip
     db.session.commit()
     for request_id in sorted({r for _m, r in rows}):
-        outbox.finish_if_done(request_id)
+        finish_if_done(request_id)
     if changed:
         log.warning("outbox sweep: %s message(s) left sending became unknown", changed)
     return changed
@@ -109,7 +110,7 @@ def start_orphans(cutoff: datetime) -> int:
         if request is None or request.job_id is not None:
             continue
         log.warning("outbox sweep: send %s was stored but never sent; starting it", request_id)
-        outbox.start_job(request)
+        start_job(request)
         started += 1
     return started
 
