@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import flask_babel
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,12 +54,32 @@ def test_every_message_has_a_chinese_translation():
         if m.id and (m.fuzzy or not all(m.string if m.pluralizable else [m.string]))
     ]
     assert not untranslated, f"translate in {PO.relative_to(ROOT)}: {untranslated[:5]}"
+    # Chinese has one plural form: msgstr[0] serves every count.
+    plurals = [m for m in catalog if m.pluralizable]
+    assert plurals and all(len(m.string) == catalog.num_plurals == 1 for m in plurals)
 
 
 def test_the_committed_mo_is_compiled_from_the_catalogue(tmp_path):
     compiled = tmp_path / "messages.mo"
     _pybabel("compile", "-i", str(PO), "-o", str(compiled), "-l", "zh_Hans")
     assert compiled.read_bytes() == PO.with_suffix(".mo").read_bytes(), FIX
+
+
+def test_plurals_follow_the_count_in_english_and_use_the_one_chinese_form(app):
+    wait = ("Wait %(num)s second, then try again.", "Wait %(num)s seconds, then try again.")
+    source = '{{ ngettext("Import %(num)s contact", "Import %(num)s contacts", n) }}'
+    found = {}
+    for language in ("en", "zh"):
+        for n in (1, 2):
+            # A fresh app context each time: the request's translations are kept on `g`.
+            headers = {"Accept-Language": language}
+            with app.app_context(), app.test_request_context("/", headers=headers):
+                page = app.jinja_env.from_string(source).render(n=n)
+                found[language, n] = (flask_babel.ngettext(*wait, n), page)
+    assert found["en", 1] == ("Wait 1 second, then try again.", "Import 1 contact")
+    assert found["en", 2] == ("Wait 2 seconds, then try again.", "Import 2 contacts")
+    assert found["zh", 1] == ("请等待 1 秒后重试。", "导入 1 个联系人")
+    assert found["zh", 2] == ("请等待 2 秒后重试。", "导入 2 个联系人")
 
 
 def test_template_gettext_matches_jinjas_newstyle_gettext(app):
