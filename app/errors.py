@@ -8,6 +8,7 @@ import time
 
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -89,7 +90,7 @@ def handle_http(error: HTTPException):
         # A member limit (app/rate_limits.py): its own words, the wait, and the form kept.
         message = error.description
         if wait is not None:
-            message += " " + _("Wait %(seconds)s seconds, then try again.", seconds=wait)
+            message += " " + _wait(wait)
         extra["repost"] = _repost()
     body, status = _render(code, message, template, **extra)
     headers = {}
@@ -106,6 +107,12 @@ def _repost() -> dict | None:
     if request.method != "POST" or is_fragment_request():
         return None
     return {"url": request.full_path.rstrip("?"), "fields": list(request.form.items(multi=True))}
+
+
+def _wait(seconds: int) -> str:
+    return ngettext(
+        "Wait %(num)s second, then try again.", "Wait %(num)s seconds, then try again.", seconds
+    )
 
 
 def _retry_after(error: HTTPException) -> int | None:
@@ -128,7 +135,7 @@ def handle_gateway(error: GoToneError):
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         status, headers["Retry-After"] = 503, str(int(retry_after))
-        hint = _("Wait %(seconds)s seconds, then try again.", seconds=int(retry_after))
+        hint = _wait(int(retry_after))
     elif "timeout" in type(error).__name__.lower():
         status = 504
     token_problem = isinstance(error, AuthError | PermissionDeniedError)

@@ -8,6 +8,7 @@ partly sent, or nothing sent (with counts), never "already sent" when nothing we
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..models.outbox import (
     ACCEPTED,
@@ -33,8 +34,13 @@ def replay_message(request: SendRequest) -> str:
     if request.state == SCHEDULED:
         return _("This message is already scheduled; it was not scheduled again.")
     if pending and not (sent or unknown or not_sent):
-        return _("This message is already queued (%(num)s recipients) and will go out once; "
-                 "it was not queued again.", num=total)  # fmt: skip
+        return ngettext(
+            "This message is already queued (%(num)s recipient) and will go out once; "
+            "it was not queued again.",
+            "This message is already queued (%(num)s recipients) and will go out once; "
+            "it was not queued again.",
+            total,
+        )
     if pending:
         return _("This message is already going out: %(sent)s of %(total)s sent so far, "
                  "%(pending)s waiting. Nothing was queued again.", sent=sent, total=total,
@@ -42,17 +48,32 @@ def replay_message(request: SendRequest) -> str:
     if sent == total:
         return _("This message was already sent; nothing was sent again.")
     if sent or unknown:
-        return _("This message was already sent to %(sent)s of %(total)s recipients "
-                 "(%(unknown)s unknown, %(failed)s not sent). Nothing was sent again.",
-                 sent=sent, total=total, unknown=unknown, failed=not_sent)  # fmt: skip
-    return _("This message was already submitted, and none of its %(num)s messages went out. "
-             "Open it to see why; nothing was sent now.", num=total)  # fmt: skip
+        return ngettext(
+            "This message was already sent to %(sent)s of %(total)s recipient "
+            "(%(unknown)s unknown, %(failed)s not sent). Nothing was sent again.",
+            "This message was already sent to %(sent)s of %(total)s recipients "
+            "(%(unknown)s unknown, %(failed)s not sent). Nothing was sent again.",
+            total,
+            sent=sent,
+            total=total,
+            unknown=unknown,
+            failed=not_sent,
+        )
+    return ngettext(
+        "This message was already submitted, and its %(num)s message did not go out. "
+        "Open it to see why; nothing was sent now.",
+        "This message was already submitted, and none of its %(num)s messages went out. "
+        "Open it to see why; nothing was sent now.",
+        total,
+    )
 
 
 def queue_down_message(request: SendRequest) -> str:
     """The flash when a bulk send is stored but the job queue could not be told."""
-    return _(
+    return ngettext(
+        "Your send is stored (%(num)s recipient) and will go out as soon as the job "
+        "queue is available again. Do not send it again.",
         "Your send is stored (%(num)s recipients) and will go out as soon as the job "
         "queue is available again. Do not send it again.",
-        num=request.recipients,
+        request.recipients,
     )

@@ -211,7 +211,7 @@ def test_gateway_history_shows_only_this_workspaces_account(client, sim, owner, 
     assert "ours-4711" in body
     assert "their secret" not in body and "555-0199" not in body and "5550199" not in body
     assert "sent outside the portal" not in body
-    assert 'id="gateway-withheld"' in body and "Not shown on this page: 2 message(s)" in body
+    assert 'id="gateway-withheld"' in body and "Not shown on this page: 2 messages of" in body
     # The other workspace sees its own message and not ours.
     login(client, other.memberships[0].user)
     theirs_page = client.get(f"/w/{other.id}/messages/gateway-history").get_data(as_text=True)

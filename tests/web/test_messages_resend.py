@@ -42,7 +42,7 @@ def test_unknown_is_shown_and_resent_only_after_confirmation(client, sim_workspa
                                                              gateway_token):  # fmt: skip
     status_url, resend_url = _urls(sim_workspace, lost)
     status = client.get(status_url).get_data(as_text=True)
-    assert "Delivery status unknown for 1 message(s)" in status and resend_url in status
+    assert "Delivery status unknown for 1 message:" in status and resend_url in status
     confirm = client.get(resend_url)
     assert confirm.status_code == 200
     assert "may already have received this message" in confirm.get_data(as_text=True)
