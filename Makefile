@@ -51,7 +51,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(XDIST) --durations=15 $(PYTEST_ARGS)
 
 # The database-backed suites again on PostgreSQL. Left to the SQLite pass: the client and
-# simulator suites (no database), the browser tests (they drive the same views the web suites
+# simulator suites (no database), tests marked sqlite_only (SQLite's own locks), the browser tests (they drive the same views the web suites
 # run here) and the gateway fault matrices (what they vary is the gateway, not the database).
 # Form fuzzing runs its 500 examples per form on SQLite; here 50 check what PostgreSQL alone
 # refuses (NUL characters, integer ranges) without doubling CI's longest suite.
@@ -59,7 +59,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PG_LEFT_TO_SQLITE := --ignore=tests/gotone --ignore=tests/simulator --ignore=tests/e2e \
 	--ignore=tests/reliability/test_fault_matrix.py --ignore=tests/web/test_gateway_errors.py
 test-pg: $(STAMP)
-	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-50} PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(XDIST) $(PG_LEFT_TO_SQLITE) --durations=15 $(PYTEST_ARGS)
+	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-50} PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(XDIST) -m 'not slow and not sqlite_only' $(PG_LEFT_TO_SQLITE) --durations=15 $(PYTEST_ARGS)
 
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
