@@ -12,6 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from .crypto import CryptoError, generate_key, key_id_of
+from .exceptions import EmailTakenError
 from .extensions import db
 from .models import GoToneSettings, User
 
@@ -118,7 +119,7 @@ def create_user_command(email: str):
         raise click.ClickException(problem)
     try:
         user = accounts.create_user(email, password)
-    except accounts.EmailTakenError:
+    except EmailTakenError:
         raise click.ClickException(f"{email} already has an account") from None
     click.echo(f"created user {user.id} {user.email}")
 

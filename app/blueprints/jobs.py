@@ -23,7 +23,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..downloads import attachment
-from ..errors import ServiceUnavailableError
+from ..exceptions import FileProblem, JobStateError, ServiceUnavailableError
 from ..forms import EmptyForm
 from ..forms.jobs import NO_COLUMN, ColumnsForm, ExportForm, ImportForm, PaceForm
 from ..gotone.errors import GoToneError, InvalidRequestError
@@ -36,7 +36,7 @@ from ..security import workspace_required
 from ..services import exports, imports, jobs
 from ..services import rejects as rejects_file
 from ..services.gotone import client_for
-from ..services.spreadsheets import FileInfo, FileProblem, column_labels
+from ..services.spreadsheets import FileInfo, column_labels
 
 bp = Blueprint("jobs", __name__, cli_group="jobs")
 bp.record_once(lambda state: init_jobs(state.app))
@@ -137,7 +137,7 @@ def start(workspace_id, job_id):
             jobs.start(job, current_user)
             wake(job.id, copies=current_app.config["JOBS_RUNNERS"])
             flash(_("Import started."), "success")
-        except jobs.JobStateError as error:
+        except JobStateError as error:
             flash(str(error), "error")
     return _after_job_change(job)
 
@@ -150,7 +150,7 @@ def cancel(workspace_id, job_id):
         try:
             jobs.cancel(job, current_user)
             flash(_("Stopped. Rows already sent to the gateway stay there."), "info")
-        except jobs.JobStateError as error:
+        except JobStateError as error:
             flash(str(error), "error")
     return _after_job_change(job)
 

@@ -1,5 +1,4 @@
-"""Business operations: explicit workspace/user arguments, plain data back, no templates."""
+"""Business operations: explicit workspace/user arguments, plain data back, no templates.
 
-
-class RuleError(ValueError):
-    """A request that breaks a workspace rule (e.g. the last owner leaving); safe to show."""
+They raise the portal's own errors (app/exceptions.py).
+"""

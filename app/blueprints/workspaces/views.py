@@ -6,12 +6,13 @@ from flask import abort, flash, g, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ...exceptions import RuleError
 from ...forms import EmptyForm
 from ...forms.reauth import ConfirmDeleteForm
 from ...forms.workspaces import TransferForm, WorkspaceForm
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
-from ...services import RuleError, gotone, keys, workspaces
+from ...services import gotone, keys, workspaces
 from .. import dashboard
 from .base import bp
 from .settings import reauthenticate
