@@ -51,10 +51,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .security import init_security
     from .services.job_kinds import load_job_kinds
     from .services.keys import load_keyring
+    from .wiring import init_request_scope
 
     configure_logging(app)
     load_keyring(app)
     init_security(app)
+    init_request_scope(app)  # after init_security: the request id is set first
     init_request_limits(app)
     register_blueprints(app)
     load_job_kinds(app)  # import, export and send register with the job engine
