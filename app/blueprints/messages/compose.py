@@ -22,7 +22,7 @@ from ...services import compose as compose_service
 from ...services import dashboard, jobs, outbox, scheduling, send_state, templates
 from ...services.gotone import client_for
 from ...services.merge import has_fields
-from . import bp
+from .base import bp
 
 MAX_GROUPS_LISTED = 200
 STATUS_ROWS = 200

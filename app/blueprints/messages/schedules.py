@@ -13,7 +13,7 @@ from ...models.types import utcnow
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
 from ...services import outbox, scheduling
-from . import bp
+from .base import bp
 
 
 @bp.get("/scheduled")

@@ -12,7 +12,7 @@ from ...forms.messages import TemplateForm
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
 from ...services import templates as templates_service
-from . import bp
+from .base import bp
 
 
 def _list_page(form, status=200):
