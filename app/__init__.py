@@ -10,21 +10,14 @@ from flask_babel import get_locale
 from flask_login import current_user
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
 
 from .config import LOCALES, ROOT, check_required, load_config
 
 
-class DatabaseIdConverter(IntegerConverter):
-    """`<int:...>` up to the database's integer: a longer id is a 404, not an overflow (500)."""
-
-    def __init__(self, map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
-
-
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the portal: config, extensions, blueprints, errors, CLI."""
+    """Build the portal: config, extensions, converters, templates, the job system, blueprints,
+    errors, CLI. Everything an app needs once is set up here or by the functions called here
+    (app/wiring.py): registering a blueprint only adds its routes."""
     load_dotenv(ROOT / ".env", override=False)
     config = load_config()
     config.update(overrides or {})
@@ -36,12 +29,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=config["INSTANCE_PATH"],
     )
     app.config.update(config)
-    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
+
+    from . import wiring
+
+    wiring.init_converters(app)  # before any route is added
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
     configure_extensions(app)
     configure_templates(app)
+    wiring.init_template_helpers(app)
 
     from .blueprints import register_blueprints
     from .cli import register_cli
@@ -49,15 +46,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .logging import configure_logging
     from .request_limits import init_request_limits
     from .security import init_security
-    from .services.job_kinds import load_job_kinds
     from .services.keys import load_keyring
 
     configure_logging(app)
     load_keyring(app)
     init_security(app)
+    wiring.init_request_scope(app)  # after init_security: the request id is set first
     init_request_limits(app)
+    wiring.init_job_system(app)
     register_blueprints(app)
-    load_job_kinds(app)  # import, export and send register with the job engine
     register_error_handlers(app)
     register_cli(app)
     return app

@@ -1,5 +1,5 @@
 """Operations commands: `flask secrets ...`, `flask users create`, `flask workspaces create`,
-`flask health`."""
+`flask health`, `flask jobs worker|sweep`."""
 
 from __future__ import annotations
 
@@ -8,16 +8,19 @@ import sys
 from collections import Counter
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from .crypto import CryptoError, generate_key, key_id_of
+from .exceptions import EmailTakenError
 from .extensions import db
+from .jobs import run_worker, sweep_once
 from .models import GoToneSettings, User
 
 secrets_cli = AppGroup("secrets", help="Encryption keys for stored GoTone tokens.")
 users_cli = AppGroup("users", help="Portal accounts.")
 workspaces_cli = AppGroup("workspaces", help="Workspaces.")
+jobs_cli = AppGroup("jobs", help="Background jobs: the consumer and its sweeper.")
 
 
 def _ring():
@@ -118,7 +121,7 @@ def create_user_command(email: str):
         raise click.ClickException(problem)
     try:
         user = accounts.create_user(email, password)
-    except accounts.EmailTakenError:
+    except EmailTakenError:
         raise click.ClickException(f"{email} already has an account") from None
     click.echo(f"created user {user.id} {user.email}")
 
@@ -205,8 +208,22 @@ def health_command(workspace_ids: tuple[int, ...], gateways: bool):
     click.echo("all checks passed")
 
 
+@jobs_cli.command("worker")
+@click.option("--workers", "-w", default=4, show_default=True, help="Worker threads.")
+def worker_command(workers: int):
+    """Run a job consumer (Huey) with a sweeper; stop with Ctrl-C (SIGINT)."""
+    run_worker(current_app._get_current_object(), workers)
+
+
+@jobs_cli.command("sweep")
+def sweep_command():
+    """Re-queue abandoned items and wake stalled jobs once, then exit."""
+    click.echo(f"woken jobs: {sweep_once(current_app._get_current_object())}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(secrets_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(workspaces_cli)
     app.cli.add_command(health_command)
+    app.cli.add_command(jobs_cli)

@@ -1,4 +1,5 @@
-"""Error pages and alert fragments; nothing here ever shows a traceback."""
+"""Error pages and alert fragments: every error, the portal's own (app/exceptions.py), the
+gateway's and HTTP's, mapped to a page or fragment; nothing here ever shows a traceback."""
 
 from __future__ import annotations
 
@@ -14,23 +15,13 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .exceptions import ServiceUnavailableError
 from .extensions import db, limiter, login_manager
 from .gotone.errors import AuthError, GoToneError, NotFoundError, PermissionDeniedError
 from .rendering import is_fragment_request
 from .security import NulInputError
 
 log = logging.getLogger(__name__)
-
-
-class ServiceUnavailableError(Exception):
-    """The portal cannot do this right now for a reason it can explain (503)."""
-
-    status = 503
-
-    def __init__(self, message: str, *, settings_link: bool = False):
-        super().__init__(message)
-        self.message = message
-        self.settings_link = settings_link
 
 
 def _titles() -> dict[int, str]:

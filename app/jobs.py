@@ -182,7 +182,8 @@ def sweep_once(app: Flask) -> int:
                 # The queue is down: the job is left for the next round, not for a lease.
                 log.exception("job %s: could not be woken; trying again next round", job_id)
                 jobs.forget_heartbeat(job_id)
-        # Other periodic work registered by blueprints (e.g. due scheduled sends).
+        # Other periodic work, hooked by create_app (app/wiring.py): abandoned sends, due
+        # scheduled sends.
         for hook in app.extensions.get("jobs.periodic", ()):
             try:
                 hook()

@@ -9,25 +9,19 @@ from flask import Blueprint, abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..filters import format_phone
 from ..forms import EmptyForm
 from ..forms.contacts import ContactForm
 from ..gotone.errors import ValidationError
+from ..pages import GROUP_PAGE, editor_prefix, group_page, page_arg
 from ..rendering import is_fragment_request, redirect_to, render_page, without_content
 from ..security import workspace_required
 from ..services import contacts, gotone
-from .groups import (
-    GROUP_PAGE,
-    editor_prefix,
-    format_phone,
-    group_page,
-    install_uid_converter,
-    page_arg,
-)
 
-bp = Blueprint("contacts", __name__)
-bp.record_once(install_uid_converter)
-PREFIX = "/w/<int:workspace_id>/groups/<uid:group_uid>/contacts"
-ONE = PREFIX + "/<uid:contact_uid>"
+bp = Blueprint(
+    "contacts", __name__, url_prefix="/w/<int:workspace_id>/groups/<uid:group_uid>/contacts"
+)
+ONE = "/<uid:contact_uid>"
 
 
 def _form(**kwargs) -> ContactForm:
@@ -57,7 +51,7 @@ def _save(form: ContactForm, group_uid: str, contact_uid: str | None):
         return None
 
 
-@bp.post(PREFIX)
+@bp.post("")
 @workspace_required("contacts.edit")
 def create(workspace_id, group_uid):
     form = _form()

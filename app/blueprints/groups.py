@@ -6,91 +6,20 @@ services.groups / services.contacts; gateway errors propagate to app/errors.py.
 
 from __future__ import annotations
 
-import functools
-
-import phonenumbers
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    g,
-    redirect,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BaseConverter
 
 from ..forms import EmptyForm
-from ..forms.contacts import ContactForm
 from ..forms.groups import GroupForm
 from ..gotone.errors import ValidationError
-from ..rendering import is_fragment_request, redirect_to, render_page, with_oob, without_content
+from ..pages import editor_prefix, group_page, page_arg
+from ..rendering import is_fragment_request, redirect_to, render_page, without_content
 from ..security import workspace_required
-from ..services import contacts, gotone, groups
+from ..services import groups
 
-bp = Blueprint("groups", __name__)
-PREFIX = "/w/<int:workspace_id>/groups"
+bp = Blueprint("groups", __name__, url_prefix="/w/<int:workspace_id>/groups")
 TEMPLATE = "groups/index.html"
-GROUP_PAGE = "groups/show.html"
-MAX_PAGE = 100_000
-
-
-class UidConverter(BaseConverter):
-    """A gateway uid (PHP uniqid: 13 lowercase hex); anything else is a 404 before any call."""
-
-    regex = "[0-9a-f]{13}"
-
-
-def install_uid_converter(state) -> None:
-    state.app.url_map.converters.setdefault("uid", UidConverter)
-
-
-bp.record_once(install_uid_converter)  # before the routes below: their rules use <uid:...>
-
-
-@bp.app_template_filter("phone")
-@functools.lru_cache(maxsize=4096)  # ~40 µs a number; a contacts page shows each one twice
-def format_phone(digits: str) -> str:
-    """Digits with country code, shown the international way (+1 202-555-0775)."""
-    try:
-        number = phonenumbers.parse("+" + digits, None)
-    except phonenumbers.NumberParseException:
-        return digits
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-def editor_prefix(uid: str) -> str:
-    """Field names of a row editor: unique ids even beside the add form or another editor."""
-    return f"edit-{uid}"
-
-
-def page_arg() -> int:
-    """The `?page=` of a list; anything unusable is page 1."""
-    page = request.args.get("page", 1, type=int)
-    return page if 1 <= page <= MAX_PAGE else 1
-
-
-def group_page(group_uid: str, block: str, status: int = 200, *, oob_table: bool = False, **ctx):
-    """The group page or one of its blocks: get_group for a page, list_contacts for the table.
-
-    oob_table: a fragment answer also carries the contacts table, out of band.
-    """
-    fragment = is_fragment_request()
-    country = gotone.get_settings(g.workspace).default_country
-    ctx.setdefault("form", ContactForm(formdata=None, default_country=country))
-    ctx.update(group_uid=group_uid, page=page_arg(), oob=False, group=None, result=None,
-               default_country=country)  # fmt: skip
-    if not fragment:
-        ctx["group"] = groups.get_group(g.workspace, group_uid)
-    if not fragment or oob_table or block == "contacts_table":
-        ctx["result"] = contacts.list_contacts(g.workspace, group_uid, ctx["page"])
-        ctx["page"] = ctx["result"].page  # the last page when the one asked for was past it
-    response = render_page(GROUP_PAGE, block, status, **ctx)
-    if oob_table:
-        response = with_oob(response, GROUP_PAGE, "contacts_table", **ctx)
-    return response
 
 
 def _index(block: str, status: int = 200, form: GroupForm | None = None):
@@ -106,13 +35,13 @@ def _index_url(**extra) -> str:
     return url_for("groups.index", workspace_id=g.workspace.id, page=page_arg(), **extra)
 
 
-@bp.get(PREFIX)
+@bp.get("")
 @workspace_required("workspace.view")
 def index(workspace_id):
     return _index("groups_table")
 
 
-@bp.post(PREFIX)
+@bp.post("")
 @workspace_required("contacts.edit")
 def create(workspace_id):
     form = GroupForm()
@@ -130,13 +59,13 @@ def create(workspace_id):
     return _index("group_form", 422, form)
 
 
-@bp.get(PREFIX + "/<uid:group_uid>")
+@bp.get("/<uid:group_uid>")
 @workspace_required("workspace.view")
 def show(workspace_id, group_uid):
     return group_page(group_uid, "contacts_table")
 
 
-@bp.get(PREFIX + "/<uid:group_uid>/row")
+@bp.get("/<uid:group_uid>/row")
 @workspace_required("workspace.view")
 def row(workspace_id, group_uid):
     if not is_fragment_request():
@@ -145,7 +74,7 @@ def row(workspace_id, group_uid):
     return render_page(TEMPLATE, "group_row", group=group, page=page_arg())
 
 
-@bp.get(PREFIX + "/<uid:group_uid>/edit")
+@bp.get("/<uid:group_uid>/edit")
 @workspace_required("contacts.edit")
 def edit(workspace_id, group_uid):
     group = groups.get_group(g.workspace, group_uid)
@@ -154,7 +83,7 @@ def edit(workspace_id, group_uid):
                        form=form, inline=is_fragment_request())  # fmt: skip
 
 
-@bp.post(PREFIX + "/<uid:group_uid>")
+@bp.post("/<uid:group_uid>")
 @workspace_required("contacts.edit")
 def update(workspace_id, group_uid):
     form = GroupForm(prefix=editor_prefix(group_uid))
@@ -172,7 +101,7 @@ def update(workspace_id, group_uid):
                        page=page_arg(), form=form, inline=is_fragment_request())  # fmt: skip
 
 
-@bp.get(PREFIX + "/<uid:group_uid>/delete")
+@bp.get("/<uid:group_uid>/delete")
 @workspace_required("contacts.edit")
 def confirm_delete(workspace_id, group_uid):
     preview = groups.deletion_preview(g.workspace, group_uid)
@@ -180,7 +109,7 @@ def confirm_delete(workspace_id, group_uid):
                        form=EmptyForm(formdata=None), inline=is_fragment_request())  # fmt: skip
 
 
-@bp.post(PREFIX + "/<uid:group_uid>/delete")
+@bp.post("/<uid:group_uid>/delete")
 @workspace_required("contacts.edit")
 def delete(workspace_id, group_uid):
     if not EmptyForm().validate_on_submit():

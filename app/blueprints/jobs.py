@@ -1,12 +1,11 @@
 """Background jobs of a workspace: the list, one job's progress, imports and exports.
 
-Registering this blueprint also installs the job system on the app (queue, task, CLI):
-`flask jobs worker` runs a consumer.
+The job system itself (queue, task, kinds, periodic hooks) is set up by create_app
+(app/wiring.py); its commands, `flask jobs worker` and `flask jobs sweep`, are in app/cli.py.
 """
 
 from __future__ import annotations
 
-import click
 from flask import (
     Blueprint,
     Response,
@@ -23,11 +22,11 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..downloads import attachment
-from ..errors import ServiceUnavailableError
+from ..exceptions import FileProblem, JobStateError, ServiceUnavailableError
 from ..forms import EmptyForm
 from ..forms.jobs import NO_COLUMN, ColumnsForm, ExportForm, ImportForm, PaceForm
 from ..gotone.errors import GoToneError, InvalidRequestError
-from ..jobs import init_jobs, run_worker, sweep_once, wake
+from ..jobs import wake
 from ..models import Job
 from ..models import jobs as states
 from ..rate_limits import export_limit
@@ -36,10 +35,9 @@ from ..security import workspace_required
 from ..services import exports, imports, jobs
 from ..services import rejects as rejects_file
 from ..services.gotone import client_for
-from ..services.spreadsheets import FileInfo, FileProblem, column_labels
+from ..services.spreadsheets import FileInfo, column_labels
 
-bp = Blueprint("jobs", __name__, cli_group="jobs")
-bp.record_once(lambda state: init_jobs(state.app))
+bp = Blueprint("jobs", __name__, url_prefix="/w/<int:workspace_id>/jobs")
 
 MAX_GROUPS_LISTED = 200
 
@@ -60,7 +58,7 @@ def _groups() -> tuple[list, str | None]:
         return [], str(error)
 
 
-@bp.get("/w/<int:workspace_id>/jobs")
+@bp.get("")
 @workspace_required("workspace.view")
 def index(workspace_id):
     result = jobs.list_jobs(g.workspace, request.args.get("page", 1, type=int))
@@ -80,7 +78,7 @@ def _can_edit() -> bool:
     return can(g.membership.role, "contacts.edit")
 
 
-@bp.post("/w/<int:workspace_id>/jobs/pace")
+@bp.post("/pace")
 @workspace_required("settings.manage")
 def update_pace(workspace_id):
     form = PaceForm()
@@ -121,14 +119,14 @@ def _detail_ctx(job: Job, columns_form: ColumnsForm | None = None) -> dict:
     return ctx
 
 
-@bp.get("/w/<int:workspace_id>/jobs/<int:job_id>")
+@bp.get("/<int:job_id>")
 @workspace_required("workspace.view")
 def show(workspace_id, job_id):
     job = _job(job_id)
     return render_page("jobs/show.html", "job_status", **_detail_ctx(job))
 
 
-@bp.post("/w/<int:workspace_id>/jobs/<int:job_id>/start")
+@bp.post("/<int:job_id>/start")
 @workspace_required("contacts.edit")
 def start(workspace_id, job_id):
     job = _job(job_id)
@@ -137,12 +135,12 @@ def start(workspace_id, job_id):
             jobs.start(job, current_user)
             wake(job.id, copies=current_app.config["JOBS_RUNNERS"])
             flash(_("Import started."), "success")
-        except jobs.JobStateError as error:
+        except JobStateError as error:
             flash(str(error), "error")
     return _after_job_change(job)
 
 
-@bp.post("/w/<int:workspace_id>/jobs/<int:job_id>/cancel")
+@bp.post("/<int:job_id>/cancel")
 @workspace_required("contacts.edit")
 def cancel(workspace_id, job_id):
     job = _job(job_id)
@@ -150,12 +148,12 @@ def cancel(workspace_id, job_id):
         try:
             jobs.cancel(job, current_user)
             flash(_("Stopped. Rows already sent to the gateway stay there."), "info")
-        except jobs.JobStateError as error:
+        except JobStateError as error:
             flash(str(error), "error")
     return _after_job_change(job)
 
 
-@bp.post("/w/<int:workspace_id>/jobs/<int:job_id>/columns")
+@bp.post("/<int:job_id>/columns")
 @workspace_required("contacts.edit")
 def columns(workspace_id, job_id):
     job = _job(job_id)
@@ -180,7 +178,7 @@ def _after_job_change(job: Job):
     return redirect_to(url)
 
 
-@bp.get("/w/<int:workspace_id>/jobs/<int:job_id>/rejects.csv")
+@bp.get("/<int:job_id>/rejects.csv")
 @workspace_required("workspace.view")
 def rejects(workspace_id, job_id):
     job = _job(job_id)
@@ -200,7 +198,7 @@ def rejects(workspace_id, job_id):
     return _csv_response(stream(), f"rejected-rows-{job_id}.csv")
 
 
-@bp.get("/w/<int:workspace_id>/jobs/<int:job_id>/export.csv")
+@bp.get("/<int:job_id>/export.csv")
 @workspace_required("workspace.view")
 def download(workspace_id, job_id):
     job = _job(job_id)
@@ -247,7 +245,7 @@ def _group_name(group_uid: str) -> str:
         abort(404)  # not even a uid (typed or forged): no group has it; not a gateway fault
 
 
-@bp.route("/w/<int:workspace_id>/jobs/import", methods=["GET", "POST"])
+@bp.route("/import", methods=["GET", "POST"])
 @workspace_required("contacts.edit")
 def new_import(workspace_id):
     group_uid = (request.args.get("group") or "").strip()[:64]
@@ -276,7 +274,7 @@ def new_import(workspace_id):
     return redirect_to(url_for("jobs.show", workspace_id=workspace_id, job_id=job.id))
 
 
-@bp.post("/w/<int:workspace_id>/jobs/export")
+@bp.post("/export")
 @export_limit
 @workspace_required("contacts.edit")
 def new_export(workspace_id):
@@ -288,17 +286,3 @@ def new_export(workspace_id):
     job = exports.create_export(g.workspace, current_user, group_uid, _group_name(group_uid))
     wake(job.id, copies=current_app.config["JOBS_RUNNERS"])
     return redirect_to(url_for("jobs.show", workspace_id=workspace_id, job_id=job.id))
-
-
-# -- the consumer ------------------------------------------------------------------------------
-@bp.cli.command("worker")
-@click.option("--workers", "-w", default=4, show_default=True, help="Worker threads.")
-def worker_command(workers: int):
-    """Run a job consumer (Huey) with a sweeper; stop with Ctrl-C (SIGINT)."""
-    run_worker(current_app._get_current_object(), workers)
-
-
-@bp.cli.command("sweep")
-def sweep_command():
-    """Re-queue abandoned items and wake stalled jobs once, then exit."""
-    click.echo(f"woken jobs: {sweep_once(current_app._get_current_object())}")

@@ -7,7 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, ValidationError
 
-from ..services.phones import PhoneError, parse_phone
+from ..exceptions import PhoneError
+from ..services.phones import parse_phone
 
 NAME_MAX = 100
 

@@ -1,5 +1,5 @@
-"""Business operations: explicit workspace/user arguments, plain data back, no templates."""
+"""Business operations: explicit workspace/user arguments, plain data back, no templates.
 
-
-class RuleError(ValueError):
-    """A request that breaks a workspace rule (e.g. the last owner leaving); safe to show."""
+They raise the portal's own errors (app/exceptions.py) and never read the request: what they
+need of it is passed in (services/scope.py for the audit trail and the breaker's memo).
+"""

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from ..exceptions import EmailTakenError
 from ..extensions import db
 from ..models import User
-from . import RuleError, audit, passwords, sessions
-
-
-class EmailTakenError(RuleError):
-    """Another account uses this e-mail address."""
+from . import audit, passwords, sessions
 
 
 def normalise_email(email: str) -> str:

@@ -6,10 +6,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context, request
-
 from ..extensions import db
 from ..models import AuditEvent, User, Workspace
+from . import scope
 
 PER_PAGE = 50
 
@@ -33,10 +32,11 @@ def record(
         target=(target or "")[:255] or None,
         details=details,
     )
-    # Read here rather than passed by every caller: it is the same for every event of a request.
-    if has_request_context():
-        event.ip = request.remote_addr
-        event.request_id = g.get("request_id")
+    # From the request's scope rather than passed by every caller: it is the same for every
+    # event of a request (none outside one: a job, the CLI).
+    request = scope.current()
+    if request is not None:
+        event.ip, event.request_id = request.ip, request.request_id
     db.session.add(event)
     return event
 

@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from flask_babel import gettext as _
 
 from ..gotone import GoToneClient
@@ -37,6 +37,7 @@ from ..gotone.errors import (
     RequestTimeoutError,
     UnavailableError,
 )
+from . import scope
 
 HALF_OPEN_RETRY = 1  # seconds a caller is told to wait while another call probes
 
@@ -109,10 +110,11 @@ def breaker_for(workspace_id: int, base_url: str) -> Breaker:
 class GuardedClient(GoToneClient):
     """A GoToneClient whose every call passes the workspace's breaker.
 
-    In a web request it also remembers a call that timed out: a page making several calls
-    (the dashboard, compose, a group page) then fails its later calls at once instead of
-    waiting on the same dead gateway again, so it answers within one deadline. (A refused or
-    reset call fails fast by itself: the next call may still be tried.)
+    In a web request it also remembers a call that timed out, in the request's scope
+    (services/scope.py, opened by the web layer): a page making several calls (the dashboard,
+    compose, a group page) then fails its later calls at once instead of waiting on the same
+    dead gateway again, so it answers within one deadline. (A refused or reset call fails
+    fast by itself: the next call may still be tried.)
     """
 
     def __init__(self, *args: Any, breaker: Breaker, **kwargs: Any) -> None:
@@ -134,14 +136,16 @@ class GuardedClient(GoToneClient):
             return super()._request(method, path, **kwargs)
         except GoToneError as error:
             failed = unanswered(error)
-            if isinstance(error, RequestTimeoutError) and has_request_context():
-                g.setdefault("gotone_timed_out", {})[id(self.breaker)] = error
+            request = scope.current()
+            if isinstance(error, RequestTimeoutError) and request is not None:
+                request.timed_out[id(self.breaker)] = error
             raise
         finally:
             self.breaker.after_call(failed)
 
 
-def _timed_out_in_this_request(breaker: Breaker) -> GoToneError | None:
-    if not has_request_context():
+def _timed_out_in_this_request(breaker: Breaker) -> Exception | None:
+    request = scope.current()
+    if request is None:
         return None  # background work: each item is its own attempt; the breaker decides
-    return g.get("gotone_timed_out", {}).get(id(breaker))
+    return request.timed_out.get(id(breaker))

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from ..errors import ServiceUnavailableError
+from ..exceptions import PhoneError, ServiceUnavailableError
 from ..gotone.client import GoToneClient
 from ..gotone.errors import GoToneError
 from ..gotone.segments import SegmentInfo, count_segments
@@ -22,7 +22,7 @@ from ..models import Workspace
 from ..models.outbox import MMS, PLAIN, VOICE
 from . import merge
 from .gotone import get_settings
-from .phones import PhoneError, from_gateway, parse_phone_list
+from .phones import from_gateway, parse_phone_list
 
 SENDER_NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
 SENDER_ALPHA = re.compile(r"^[A-Za-z0-9]{1,11}$")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 
-from ..errors import ServiceUnavailableError
+from ..exceptions import ServiceUnavailableError
 from ..gotone.errors import AuthError, GoToneError, PermissionDeniedError
 from ..gotone.types import Balance, Profile
 from ..models import Workspace

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import ServiceUnavailableError
+from ..exceptions import PhoneError, ServiceUnavailableError
 from ..extensions import db
 from ..gotone.errors import (
     AuthError,
@@ -34,7 +34,7 @@ from . import audit, jobs
 from .gotone import client_for
 from .imports import item_workspace
 from .job_files import job_dir, job_dir_of
-from .phones import PhoneError, e164, from_gateway
+from .phones import e164, from_gateway
 from .rejects import safe_cell, safe_phone_cell
 
 HEADER = ("phone", "first_name", "last_name")

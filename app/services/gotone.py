@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 
-from ..errors import ServiceUnavailableError
+from ..exceptions import ServiceUnavailableError
 from ..extensions import db
 from ..gotone import GoToneClient
 from ..models import GoToneSettings, User, Workspace

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 
 from ..crypto import CryptoError
-from ..errors import ServiceUnavailableError
+from ..exceptions import ServiceUnavailableError
 from ..extensions import db
 from ..gotone.errors import (
     AuthError,

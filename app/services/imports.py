@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
-from ..errors import ServiceUnavailableError
+from ..exceptions import FileProblem, JobStateError, PhoneError, ServiceUnavailableError
 from ..extensions import db
 from ..gotone.errors import (
     AuthError,
@@ -41,8 +41,8 @@ from ..models.types import utcnow
 from . import audit, jobs
 from .gotone import client_for, get_settings
 from .job_files import job_dir
-from .phones import PhoneError, from_gateway, parse_phone
-from .spreadsheets import FileInfo, FileProblem, cell_text, iter_rows, sniff
+from .phones import from_gateway, parse_phone
+from .spreadsheets import FileInfo, cell_text, iter_rows, sniff
 
 BATCH = 1000
 PREVIEW_REJECTS = 20
@@ -106,7 +106,7 @@ def too_large_message() -> str:
 def remap(job: Job, actor: User, mapping: dict[str, int | None], has_header: bool) -> None:
     """Change the column mapping and run the dry run again from scratch (commits)."""
     if job.state != states.READY:
-        raise jobs.JobStateError(_("The columns can only be changed before the import starts."))
+        raise JobStateError(_("The columns can only be changed before the import starts."))
     options = dict(job.options)
     options["mapping"] = mapping
     options["has_header"] = has_header

@@ -10,11 +10,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from ..exceptions import RuleError
 from ..extensions import db
 from ..models import Invitation, Membership, User, Workspace
 from ..models.types import utcnow
 from ..permissions import Role, can, rank
-from . import RuleError, audit
+from . import audit
 
 
 def _digest(secret: str) -> str:

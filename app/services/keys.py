@@ -8,7 +8,7 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 
 from ..crypto import CryptoError, DecryptError, Keyring, UnknownKeyError
-from ..errors import ServiceUnavailableError
+from ..exceptions import ServiceUnavailableError
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,12 @@ import phonenumbers
 from flask_babel import gettext as _
 from phonenumbers import NumberParseException, ValidationResult
 
+from ..exceptions import PhoneError
+
 # Commas, semicolons and line breaks separate numbers in pasted lists; spaces do not
 # (people write "+1 202 555 0775").
 _LIST_SEPARATORS = re.compile(r"[,;\n\r\t]+")
 MAX_INPUT_LENGTH = 40
-
-
-class PhoneError(ValueError):
-    """A number that cannot be sent to; the message says why and is safe to show."""
 
 
 def _reason_for_parse_error(error: NumberParseException) -> str:

@@ -16,25 +16,15 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..exceptions import ReauthError
 from ..extensions import db
 from ..models import User, UserSession
 from ..models.types import utcnow
-from . import RuleError, audit, passwords
+from . import audit, passwords
 from .sessions import _digest as session_digest
 
 DEFAULT_WINDOW_SECONDS = 300
 MAX_FAILURES = 5
-
-
-class ReauthError(RuleError):
-    """The password was missing or wrong: nothing was changed (safe to show).
-
-    `signed_out` is True when this was the last wrong password the session was allowed.
-    """
-
-    def __init__(self, message: str, *, signed_out: bool = False):
-        super().__init__(message)
-        self.signed_out = signed_out
 
 
 def _window() -> timedelta:

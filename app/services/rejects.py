@@ -7,11 +7,12 @@ import csv
 import re
 from collections.abc import Iterator
 
+from ..exceptions import PhoneError
 from ..extensions import db
 from ..models import Job, JobItem, Workspace
 from . import jobs
 from .gotone import get_settings
-from .phones import PhoneError, e164, parse_phone
+from .phones import e164, parse_phone
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PHONE_LIKE = re.compile(r"^\+[0-9][0-9 ().\-]*$")

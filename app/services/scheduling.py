@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from ..exceptions import ScheduleError
 from ..extensions import db
 from ..models import Membership, User, Workspace
 from ..models.outbox import CANCELLED, MISSED, QUEUED, SCHEDULED, OutboxMessage, SendRequest
@@ -29,10 +30,6 @@ from .gotone import get_settings
 log = logging.getLogger(__name__)
 
 GRACE = timedelta(minutes=15)
-
-
-class ScheduleError(ValueError):
-    """The schedule cannot be changed (message safe to show)."""
 
 
 def zone_of(workspace: Workspace) -> ZoneInfo:

@@ -21,6 +21,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from ..exceptions import FileProblem
+
 SAMPLE_BYTES = 64 * 1024
 FIELDS = ("phone", "first_name", "last_name")
 MAX_CELL = 200
@@ -48,10 +50,6 @@ _NORMALISE_HEADER = re.compile(r"[\s._\-/]+")
 _LOOKS_LIKE_PHONE = re.compile(r"^\+?[\d\s().\-]{6,20}$")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes that were not valid text
-
-
-class FileProblem(ValueError):
-    """A file that cannot be imported; the message says why and is safe to show."""
 
 
 @dataclass

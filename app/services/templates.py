@@ -6,13 +6,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..exceptions import TemplateError
 from ..extensions import db
 from ..models import MessageTemplate, User, Workspace
 from . import audit
-
-
-class TemplateError(ValueError):
-    """Message safe to show."""
 
 
 def list_templates(workspace: Workspace) -> list[MessageTemplate]:

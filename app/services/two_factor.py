@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pyotp
 
-from ..errors import ServiceUnavailableError
+from ..exceptions import ServiceUnavailableError
 from ..extensions import db
 from ..models import User
 from . import audit, keys, passwords, sessions

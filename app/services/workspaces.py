@@ -8,10 +8,11 @@ from sqlalchemy import Row
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import contains_eager
 
+from ..exceptions import RuleError
 from ..extensions import db
 from ..models import GoToneSettings, Membership, User, Workspace
 from ..permissions import Role, can, rank
-from . import RuleError, account_cache, audit, job_files
+from . import account_cache, audit, job_files
 
 
 def memberships_of(user: User) -> list[Membership]:

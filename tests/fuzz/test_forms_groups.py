@@ -7,13 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.exceptions import PhoneError
 from app.extensions import db
 from app.jobs import drain, wake
 from app.models import Job
 from app.models import jobs as states
 from app.services import imports
 from app.services.gotone import client_for
-from app.services.phones import PhoneError, parse_phone
+from app.services.phones import parse_phone
 from tests.factories import login
 from tests.fuzz.harness import (
     ACCEPTED,

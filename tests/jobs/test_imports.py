@@ -8,13 +8,13 @@ import io
 import pytest
 from werkzeug.datastructures import FileStorage
 
+from app.exceptions import FileProblem
 from app.extensions import db
 from app.jobs import wake
 from app.models import Job, JobItem
 from app.models import jobs as states
 from app.services import imports, jobs
 from app.services import rejects as rejects_file
-from app.services.spreadsheets import FileProblem
 from tests.jobs.conftest import contacts_of
 
 VALID = [f"+1 202 555 {n:04d}" for n in range(100, 130)]  # 30 numbers

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from app.errors import ServiceUnavailableError
+from app.exceptions import ServiceUnavailableError
 from app.extensions import db
 from app.models import GoToneSettings
 from app.services import gotone, keys

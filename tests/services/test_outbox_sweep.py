@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app.errors import ServiceUnavailableError
+from app.exceptions import ServiceUnavailableError
 from app.extensions import db
 from app.jobs import drain, sweep_once
 from app.models import GoToneSettings, Job, JobItem, OutboxMessage

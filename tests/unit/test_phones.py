@@ -4,7 +4,8 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 
-from app.services.phones import PhoneError, parse_phone, parse_phone_list
+from app.exceptions import PhoneError
+from app.services.phones import parse_phone, parse_phone_list
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.services.spreadsheets import FileProblem, auto_map, iter_rows, sniff
+from app.exceptions import FileProblem
+from app.services.spreadsheets import auto_map, iter_rows, sniff
 
 ROOT = Path(__file__).resolve().parents[2]
 

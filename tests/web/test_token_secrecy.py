@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.crypto import DecryptError, Keyring, generate_key
-from app.errors import ServiceUnavailableError
+from app.exceptions import ServiceUnavailableError
 from app.models import GoToneSettings
 from app.services import gotone
 from tests.conftest import HX, PG_URL

@@ -1,26 +1,11 @@
 """Sending: compose, review, send, status, scheduled sends, templates; and history (6b).
 
-Every route lives under /w/<workspace_id>/messages; the view modules register on `bp`.
-Registering the blueprint also hooks the outbox sweep (abandoned sends, services/outbox_sweep)
-and the scheduled-send dispatcher into every job consumer's periodic round (app/jobs.py
-sweep_once).
+One blueprint (`messages`, in base.py) split over modules that each register their routes on
+it. The periodic work of sending (the outbox sweep, due scheduled sends) is hooked into the
+job consumers by create_app (app/wiring.py), not here.
 """
 
-from __future__ import annotations
+from . import compose, history, schedules, templates  # noqa: F401  (route registration)
+from .base import bp
 
-from flask import Blueprint
-
-bp = Blueprint("messages", __name__, url_prefix="/w/<int:workspace_id>/messages")
-
-
-def _install(state) -> None:
-    from ...services.outbox import sweep as outbox_sweep
-    from ...services.scheduling import dispatch_due
-
-    hooks = state.app.extensions.setdefault("jobs.periodic", [])
-    hooks.extend((outbox_sweep.periodic, dispatch_due))
-
-
-bp.record_once(_install)
-
-from . import compose, history, schedules, templates  # noqa: E402, F401
+__all__ = ["bp"]

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ...errors import ServiceUnavailableError
+from ...exceptions import InFlightError, KeyReusedError, OutboxError, ServiceUnavailableError
 from ...forms import EmptyForm
 from ...forms.messages import ComposeForm
 from ...gotone.errors import GoToneError
@@ -22,7 +22,7 @@ from ...services import compose as compose_service
 from ...services import dashboard, jobs, outbox, scheduling, send_state, templates
 from ...services.gotone import client_for
 from ...services.merge import has_fields
-from . import bp
+from .base import bp
 
 MAX_GROUPS_LISTED = 200
 STATUS_ROWS = 200
@@ -237,11 +237,11 @@ def send(workspace_id):
     try:
         submitted = outbox.submit(g.workspace, current_user, send_key, draft,
                                   wait=0 if is_fragment_request() else outbox.IN_FLIGHT_WAIT)
-    except outbox.KeyReusedError as error:
+    except KeyReusedError as error:
         return _refused(str(error), 422)
-    except outbox.InFlightError as error:
+    except InFlightError as error:
         return _refused(str(error), 409, error.request)
-    except outbox.OutboxError as error:
+    except OutboxError as error:
         return _refused(str(error), 422)
     if submitted.replayed:
         flash(send_state.replay_message(submitted.request), "info")
@@ -305,9 +305,9 @@ def resend(workspace_id, message_id):
         abort(400)
     try:
         submitted = outbox.resend(g.workspace, current_user, message)
-    except outbox.InFlightError as error:
+    except InFlightError as error:
         return _refused(str(error), 409, error.request)
-    except (outbox.OutboxError, GoToneError, ServiceUnavailableError) as error:
+    except (OutboxError, GoToneError, ServiceUnavailableError) as error:
         # No token: nothing was written, the resend can be confirmed again once it is set.
         flash(str(error), "error")
         return redirect_to(url_for("messages.status", workspace_id=workspace_id,

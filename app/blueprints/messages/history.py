@@ -17,7 +17,7 @@ from ...rate_limits import export_limit, refresh_limit
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import history as service
-from . import bp
+from .base import bp
 
 PAGE_LIMIT = 100_000
 

@@ -6,13 +6,14 @@ from flask import abort, flash, g, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...exceptions import ScheduleError
 from ...forms import EmptyForm
 from ...forms.messages import ScheduleForm
 from ...models.types import utcnow
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
 from ...services import outbox, scheduling
-from . import bp
+from .base import bp
 
 
 @bp.get("/scheduled")
@@ -50,7 +51,7 @@ def edit_schedule(workspace_id, request_id):
         else:
             try:
                 scheduling.edit(g.workspace, current_user, send_request, form.text.data, when)
-            except scheduling.ScheduleError as error:
+            except ScheduleError as error:
                 flash(str(error), "error")
             else:
                 flash(_("Scheduled send updated."), "success")
@@ -73,7 +74,7 @@ def cancel_schedule(workspace_id, request_id):
     try:
         scheduling.cancel(g.workspace, current_user, send_request)
         flash(_("Scheduled send cancelled; nothing was sent."), "success")
-    except scheduling.ScheduleError as error:
+    except ScheduleError as error:
         flash(str(error), "error")
     return _back(workspace_id)
 
@@ -86,7 +87,7 @@ def send_missed(workspace_id, request_id):
         abort(400)
     try:
         scheduling.send_missed_now(g.workspace, current_user, send_request)
-    except scheduling.ScheduleError as error:
+    except ScheduleError as error:
         flash(str(error), "error")
         return _back(workspace_id)
     return redirect_to(url_for("messages.status", workspace_id=workspace_id,

@@ -6,12 +6,13 @@ from flask import abort, flash, g, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...exceptions import TemplateError
 from ...forms import EmptyForm
 from ...forms.messages import TemplateForm
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
 from ...services import templates as templates_service
-from . import bp
+from .base import bp
 
 
 def _list_page(form, status=200):
@@ -33,7 +34,7 @@ def create_template(workspace_id):
         return _list_page(form, 422)
     try:
         templates_service.save(g.workspace, current_user, form.name.data, form.text.data)
-    except templates_service.TemplateError as error:
+    except TemplateError as error:
         form.name.errors.append(str(error))
         return _list_page(form, 422)
     flash(_("Template saved."), "success")
@@ -56,7 +57,7 @@ def edit_template(workspace_id, template_id):
         try:
             templates_service.save(g.workspace, current_user, form.name.data, form.text.data,
                                    template)  # fmt: skip
-        except templates_service.TemplateError as error:
+        except TemplateError as error:
             form.name.errors.append(str(error))
         else:
             flash(_("Template saved."), "success")

@@ -6,11 +6,12 @@ from flask import abort, flash, g, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ...exceptions import RuleError
 from ...forms import EmptyForm
 from ...forms.workspaces import InvitationForm, RoleForm, TransferForm
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
-from ...services import RuleError, invitations, workspaces
+from ...services import invitations, workspaces
 from .base import after_change, bp
 
 TEMPLATE = "workspaces/members.html"

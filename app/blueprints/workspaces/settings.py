@@ -12,6 +12,7 @@ from flask import Response, flash, g, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...exceptions import ReauthError
 from ...forms import EmptyForm
 from ...forms.reauth import ConfirmDeleteForm, GatewaySettingsForm, ReplaceTokenForm
 from ...forms.workspaces import WorkspaceForm
@@ -47,7 +48,7 @@ def reauthenticate(field, refused: Callable[[], Response]) -> Response | None:
     `refused()` with the field's error set, or the login page once the session has ended."""
     try:
         reauth.confirm(current_user, field.data)
-    except reauth.ReauthError as exc:
+    except ReauthError as exc:
         if exc.signed_out:
             flash(str(exc), "error")
             return redirect_to(url_for("auth.login"))

@@ -6,13 +6,14 @@ from flask import abort, flash, g, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ...exceptions import RuleError
 from ...forms import EmptyForm
 from ...forms.reauth import ConfirmDeleteForm
 from ...forms.workspaces import TransferForm, WorkspaceForm
+from ...pages import dashboard_context
 from ...rendering import redirect_to, render_page
 from ...security import workspace_required
-from ...services import RuleError, gotone, keys, workspaces
-from .. import dashboard
+from ...services import gotone, keys, workspaces
 from .base import bp
 from .settings import reauthenticate
 
@@ -56,7 +57,7 @@ def create():
 @workspace_required("workspace.view")
 def show(workspace_id):
     # The landing page is the dashboard (app/blueprints/dashboard.py renders its cards alone).
-    return render_page("dashboard/index.html", "dashboard_cards", **dashboard.page_context(),
+    return render_page("dashboard/index.html", "dashboard_cards", **dashboard_context(),
                        settings=gotone.get_settings(g.workspace),
                        keyring_problem=keys.keyring_problem(), leave_form=EmptyForm())  # fmt: skip
 

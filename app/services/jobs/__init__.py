@@ -26,7 +26,6 @@ from .claims import (
 )
 from .kinds import Handler, JobKind, handler_for, kind_of, register
 from .lifecycle import (
-    JobStateError,
     beat,
     cancel,
     cancel_queued,
@@ -80,7 +79,6 @@ __all__ = [
     "ItemHandler",
     "JobKind",
     "JobPage",
-    "JobStateError",
     "Wait",
     "acquire_slot",
     "beat",

@@ -10,15 +10,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import update
 
+from ...exceptions import JobStateError
 from ...extensions import db
 from ...models import Job, JobItem, User, Workspace
 from ...models import jobs as states
 from ...models.types import utcnow
 from .. import audit
-
-
-class JobStateError(ValueError):
-    """The job is not in a state that allows this (the message is safe to show)."""
 
 
 def create_job(workspace: Workspace, actor: User, kind: str, state: str, group_uid: str,

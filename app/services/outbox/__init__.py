@@ -27,6 +27,7 @@ the package: `from app.services import outbox; outbox.submit(...)`.
 
 from __future__ import annotations
 
+from ...exceptions import InFlightError, KeyReusedError, OutboxError  # callers: outbox.X
 from ...models.outbox import (
     ACCEPTED,
     CANCELLED,
@@ -55,9 +56,6 @@ from .delivery import (
 from .drafts import (
     IN_FLIGHT_WAIT,
     Draft,
-    InFlightError,
-    KeyReusedError,
-    OutboxError,
     Submitted,
     by_key,
     counts,

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ...exceptions import InFlightError, KeyReusedError, OutboxError
 from ...extensions import db
 from ...models import User, Workspace
 from ...models.outbox import PLAIN, QUEUED, SCHEDULED, SENDING, OutboxMessage, SendRequest
@@ -23,22 +24,6 @@ from .delivery import MAX_CALL
 from .send_job import add_job, needs_job
 
 IN_FLIGHT_WAIT = 15.0  # a plain repeated POST waits this long for the first one to finish
-
-
-class OutboxError(Exception):
-    """A send that cannot be accepted as asked (the message is safe to show)."""
-
-
-class KeyReusedError(OutboxError):
-    """Same idempotency key, different payload (HTTP 422)."""
-
-
-class InFlightError(OutboxError):
-    """Same key and payload, and the first submit is still sending (HTTP 409)."""
-
-    def __init__(self, message: str, request: SendRequest) -> None:
-        super().__init__(message)
-        self.request = request
 
 
 @dataclass

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from ...exceptions import OutboxError
 from ...models import User, Workspace
 from ...models.outbox import UNKNOWN, OutboxMessage
 from .. import merge
 from ..gotone import client_for
-from .drafts import IN_FLIGHT_WAIT, Draft, OutboxError, Submitted, submit
+from .drafts import IN_FLIGHT_WAIT, Draft, Submitted, submit
 from .sending import start
 
 

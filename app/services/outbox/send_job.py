@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ...errors import ServiceUnavailableError
+from ...exceptions import ServiceUnavailableError
 from ...extensions import db
 from ...gotone.client import GoToneClient
 from ...gotone.errors import GoToneError

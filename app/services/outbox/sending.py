@@ -7,7 +7,7 @@ import time
 
 from flask_babel import gettext as _
 
-from ...errors import ServiceUnavailableError
+from ...exceptions import ServiceUnavailableError
 from ...extensions import db
 from ...gotone.client import GoToneClient
 from ...models import Job, Workspace

@@ -116,5 +116,5 @@ def start_orphans(cutoff: datetime) -> int:
 
 
 def periodic() -> None:
-    """The hook the messages blueprint registers with every consumer's sweep."""
+    """The hook create_app (app/wiring.py) adds to every consumer's sweep round."""
     sweep()
