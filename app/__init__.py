@@ -35,7 +35,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     wiring.init_converters(app)  # before any route is added
     if app.config["PROXY_COUNT"]:
         n = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+        # Flask's documented way to wrap its WSGI callable (mypy sees a method).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
     configure_extensions(app)
     configure_templates(app)
     wiring.init_template_helpers(app)

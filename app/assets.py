@@ -34,6 +34,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, redirect, request, url_for
 from werkzeug.security import safe_join
+from werkzeug.wrappers import Response as BaseResponse
 
 try:  # flask-compress depends on one of the two
     import brotlicffi as brotli
@@ -135,7 +136,7 @@ def best_coding() -> str | None:
     return "br" if br >= gz else "gzip"
 
 
-def serve_static(filename: str) -> Response:
+def serve_static(filename: str) -> BaseResponse:
     """The `static` endpoint: hashed names for a year, plain names revalidated, stale names
     redirected to the current file."""
     asset, current = current_app.extensions["assets"].resolve(filename)

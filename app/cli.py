@@ -54,7 +54,8 @@ def generate_key_command():
 def check_command():
     """Decrypt every stored secret; print counts per key id; exit 1 if any fails."""
     ring = _ring()
-    per_kid, failures = Counter(), Counter()
+    per_kid: Counter[str] = Counter()
+    failures: Counter[str] = Counter()
     for _model, _key, scope, stored in list(_stored_secrets()):
         try:
             ring.decrypt(stored, scope)
@@ -75,6 +76,8 @@ def check_command():
 @click.option("--batch", default=200, show_default=True, help="rows per transaction")
 def rotate_command(batch: int):
     """Re-encrypt every secret not under the primary key. Resumable and idempotent."""
+    from .services.dml import execute_dml
+
     ring = _ring()
     rotated = current = failed = pending = 0
     for model, key, scope, stored in list(_stored_secrets()):
@@ -89,7 +92,7 @@ def rotate_command(batch: int):
         column = model.token_enc if model is GoToneSettings else model.totp_secret_enc
         pk = model.workspace_id if model is GoToneSettings else model.id
         # Compare-and-swap: a token changed meanwhile by a user is left alone.
-        result = db.session.execute(
+        result = execute_dml(
             db.update(model).where(pk == key, column == stored).values({column.key: fresh})
         )
         rotated += result.rowcount or 0
@@ -212,13 +215,19 @@ def health_command(workspace_ids: tuple[int, ...], gateways: bool):
 @click.option("--workers", "-w", default=4, show_default=True, help="Worker threads.")
 def worker_command(workers: int):
     """Run a job consumer (Huey) with a sweeper; stop with Ctrl-C (SIGINT)."""
-    run_worker(current_app._get_current_object(), workers)
+    run_worker(_real_app(), workers)
 
 
 @jobs_cli.command("sweep")
 def sweep_command():
     """Re-queue abandoned items and wake stalled jobs once, then exit."""
-    click.echo(f"woken jobs: {sweep_once(current_app._get_current_object())}")
+    click.echo(f"woken jobs: {sweep_once(_real_app())}")
+
+
+def _real_app() -> Flask:
+    """The app behind current_app, for threads that outlive this context."""
+    # current_app is typed as Flask but is a LocalProxy at run time.
+    return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 def register_cli(app: Flask) -> None:

@@ -72,7 +72,7 @@ def seed(app, api_url: str) -> None:
         workspace = db.session.scalar(db.select(Workspace).where(Workspace.name == DEMO_WORKSPACE))
         if workspace is None:
             workspace = workspaces.create(DEMO_WORKSPACE, user, gotone_url=api_url)
-        settings = db.session.get(GoToneSettings, workspace.id)
+        settings = db.session.get_one(GoToneSettings, workspace.id)
         if settings.base_url != api_url:
             settings.base_url = api_url  # the simulator may have found another free port
             db.session.commit()

@@ -85,8 +85,9 @@ def handle_http(error: HTTPException):
         extra["repost"] = _repost()
     body, status = _render(code, message, template, **extra)
     headers = {}
-    if code == 405 and getattr(error, "valid_methods", None):
-        headers["Allow"] = ", ".join(error.valid_methods)
+    allowed = getattr(error, "valid_methods", None)  # set on MethodNotAllowed only
+    if code == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
     if wait is not None:
         headers["Retry-After"] = str(wait)
     return body, status, headers

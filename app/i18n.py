@@ -46,7 +46,8 @@ def install_request_translations(app: Flask) -> None:
         domain = app.extensions["babel"].instance.domain_instance
     if not isinstance(domain, RequestCachedDomain):
         domain.__class__ = RequestCachedDomain  # the one instance flask-babel hands out
-    app.jinja_env.install_gettext_callables(
+    # Added to the environment by the jinja2.ext.i18n extension Flask-Babel enables.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         pgettext=lambda c, s: _translations().upgettext(c, s),

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from jinja2_fragments.flask import render_block
+from werkzeug.wrappers import Response as BaseResponse
 
 from .extensions import htmx
 
@@ -50,7 +51,7 @@ def render_page(template: str, block: str | None = None, status: int = 200, **ct
     return response
 
 
-def redirect_to(url: str) -> Response:
+def redirect_to(url: str) -> BaseResponse:
     """Answer a successful change: 303 for plain posts, a full navigation for htmx requests.
 
     Not HX-Location: the request it makes is an htmx request that is neither boosted nor a
@@ -97,7 +98,8 @@ def row_url(endpoint: str, name: str, value: Any, **fixed: Any) -> str:
     patterns = g.setdefault("_row_urls", {})
     if key not in patterns:
         placeholder = _ROW_NUMBER if number else _ROW_TEXT
-        built = url_for(endpoint, **{name: placeholder}, **fixed)
+        row: dict[str, Any] = {name: placeholder}  # url_for's own keywords are typed
+        built = url_for(endpoint, **row, **fixed)
         # Anything unusual (the placeholder twice, or not at all): plain url_for for this key.
         patterns[key] = built if built.count(str(placeholder)) == 1 else None
     pattern = patterns[key]

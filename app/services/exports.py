@@ -60,7 +60,7 @@ def create_export(workspace: Workspace, actor: User, group_uid: str, group_name:
 
 def process(job: Job) -> float | None:
     try:
-        client = client_for(db.session.get(Workspace, job.workspace_id))
+        client = client_for(db.session.get_one(Workspace, job.workspace_id))
     except ServiceUnavailableError as error:
         jobs.fail_job(job.id, error.message)
         return None

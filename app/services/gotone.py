@@ -64,7 +64,8 @@ def update_settings(workspace: Workspace, actor: User, values: dict[str, str],
     member's password first (services.reauth). Raises ServiceUnavailableError before any
     change when `new_token` cannot be encrypted.
     """
-    sealed = keys.encrypt(new_token.strip(), workspace.id) if new_token else None
+    token = (new_token or "").strip()
+    sealed = keys.encrypt(token, workspace.id) if new_token else None
     settings = get_settings(workspace)
     if sealed is not None or any(getattr(settings, n) != values[n] for n in GATEWAY_FIELDS):
         # Read again under a row lock (PostgreSQL): a token stored by another request since
@@ -82,7 +83,7 @@ def update_settings(workspace: Workspace, actor: User, values: dict[str, str],
         audit.record(actor, workspace, "settings.changed", "gotone", **details)
     cleared = False
     if sealed is not None:
-        _store_token(workspace, actor, settings, new_token.strip(), sealed)
+        _store_token(workspace, actor, settings, token, sealed)
     elif settings.token_enc and any(name in changed for name in GATEWAY_FIELDS):
         _forget_token(settings)
         audit.record(actor, workspace, "token.cleared", "gotone", reason="gateway changed")

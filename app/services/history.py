@@ -197,6 +197,7 @@ def refresh_statuses(workspace: Workspace, message_ids: Iterable[int]) -> int:
     try:
         for message in messages:
             try:
+                assert message.gateway_uid is not None  # the query leaves out NULL
                 report = client.get_sms(message.gateway_uid)
             except NotFoundError:
                 continue

@@ -39,6 +39,7 @@ from ..models import Job, JobItem, User, Workspace
 from ..models import jobs as states
 from ..models.types import utcnow
 from . import audit, jobs
+from .dml import execute_dml
 from .gotone import client_for, get_settings
 from .job_files import job_dir
 from .phones import from_gateway, parse_phone
@@ -126,7 +127,7 @@ def remap(job: Job, actor: User, mapping: dict[str, int | None], has_header: boo
 def analyse(job: Job) -> float | None:
     """Write one item per line of the file (resumable), count, then READY (commits)."""
     info = FileInfo.from_options(job.options)
-    country = get_settings(db.session.get(Workspace, job.workspace_id)).default_country
+    country = get_settings(db.session.get_one(Workspace, job.workspace_id)).default_country
     done_up_to = db.session.scalar(select(func.max(JobItem.seq)).where(JobItem.job_id == job.id))
     job_id = job.id
     try:
@@ -144,7 +145,7 @@ def analyse(job: Job) -> float | None:
     except IntegrityError:
         db.session.rollback()
         return 1.0  # another worker analyses the same job: let it, look again later
-    job = db.session.get(Job, job_id)
+    job = db.session.get_one(Job, job_id)
     _count_dry_run(job)
     return None
 
@@ -218,7 +219,7 @@ def _count_dry_run(job: Job) -> None:
     job.rows = sum(counts.values())
     db.session.commit()
     job.in_group = _count_in_group(job)
-    ready = db.session.execute(
+    ready = execute_dml(
         update(Job).where(Job.id == job.id, Job.state == states.ANALYSING)
         .values(state=states.READY, in_group=job.in_group, heartbeat_at=utcnow())
         .execution_options(synchronize_session=False)
@@ -232,7 +233,7 @@ def _count_in_group(job: Job) -> int | None:
     """How many of the file's numbers the group holds; None when the group is too big."""
     if not job.to_process:
         return 0
-    workspace = db.session.get(Workspace, job.workspace_id)
+    workspace = db.session.get_one(Workspace, job.workspace_id)
     try:
         client = client_for(workspace)
         max_wait = current_app.config["JOBS_MAX_INLINE_WAIT"]
@@ -249,7 +250,7 @@ def _count_in_group(job: Job) -> int | None:
                     select(func.count()).where(JobItem.job_id == job.id,
                                                JobItem.phone.in_(phones))
                 ) or 0  # fmt: skip
-            if not page.has_next:
+            if page.next_page is None:  # no next page (has_next is False)
                 return found
             if jobs.acquire_slot(workspace.id, max_wait) is not None:
                 return None
@@ -263,7 +264,7 @@ def _count_in_group(job: Job) -> int | None:
 def process(job: Job) -> float | None:
     """Create the contacts of the queued items, paced, for one time slice."""
     try:
-        client = client_for(db.session.get(Workspace, job.workspace_id))
+        client = client_for(db.session.get_one(Workspace, job.workspace_id))
     except ServiceUnavailableError as error:
         jobs.fail_job(job.id, error.message)
         return None
@@ -322,7 +323,7 @@ def _gateway_digits(raw: str) -> str:
 
 
 def item_workspace(item: jobs.ClaimedItem) -> int:
-    return db.session.scalar(select(Job.workspace_id).where(Job.id == item.job_id))
+    return db.session.execute(select(Job.workspace_id).where(Job.id == item.job_id)).scalar_one()
 
 
 # The engine runs imports through this registration (create_app imports this module).

@@ -16,6 +16,7 @@ from ..models import Invitation, Membership, User, Workspace
 from ..models.types import utcnow
 from ..permissions import Role, can, rank
 from . import audit
+from .dml import execute_dml
 
 
 def _digest(secret: str) -> str:
@@ -88,7 +89,7 @@ def accept(secret: str, user: User) -> Workspace:
     invitation = find_open(secret)
     if invitation is None:
         raise RuleError(_("This invitation link is not valid any more."))
-    workspace = db.session.get(Workspace, invitation.workspace_id)
+    workspace = db.session.get_one(Workspace, invitation.workspace_id)
     already = db.session.scalar(
         db.select(Membership).where(
             Membership.workspace_id == workspace.id, Membership.user_id == user.id
@@ -97,7 +98,7 @@ def accept(secret: str, user: User) -> Workspace:
     if already is not None:
         raise RuleError(_("You are already a member of this workspace."))
     # Compare-and-set on used_at: two people racing on one link cannot both join.
-    claimed = db.session.execute(
+    claimed = execute_dml(
         db.update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
         .values(used_at=utcnow(), used_by_id=user.id)

@@ -49,7 +49,7 @@ def rejects_chunk(job_id: int, after_seq: int = 0,
     country = None
     for item in jobs.rejected_items(job_id, limit, after_seq=after_seq):
         if country is None:
-            workspace = db.session.get(Workspace, db.session.get(Job, job_id).workspace_id)
+            workspace = db.session.get_one(Workspace, db.session.get_one(Job, job_id).workspace_id)
             country = get_settings(workspace).default_country or ""
         writer.writerow([item.seq, _rejected_phone(item, country), safe_cell(item.first_name),
                          safe_cell(item.last_name), safe_cell(item.reason or "")])  # fmt: skip
@@ -71,7 +71,7 @@ def _rejected_phone(item: JobItem, country: str) -> str:
 
 def rejects_csv(job_id: int) -> Iterator[str]:
     """The whole rejects file, chunk by chunk (inside one app context)."""
-    after = 0
+    after: int | None = 0
     while after is not None:
         text, after = rejects_chunk(job_id, after)
         if text:

@@ -25,6 +25,7 @@ from ..models.outbox import CANCELLED, MISSED, QUEUED, SCHEDULED, OutboxMessage,
 from ..models.types import utcnow
 from ..permissions import can
 from . import audit, outbox
+from .dml import execute_dml
 from .gotone import get_settings
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def dispatch_due(now: datetime | None = None) -> list[int]:
     db.session.commit()
     sent = []
     for request_id, when in due:
+        assert when is not None  # the WHERE's comparison leaves out NULL
         if now - when > GRACE:
             _miss(request_id)
             continue
@@ -76,7 +78,7 @@ def dispatch_due(now: datetime | None = None) -> list[int]:
             _miss(request_id, _("Held: the member who scheduled it can no longer send in "
                                 "this workspace."))  # fmt: skip
             continue
-        claimed = db.session.execute(
+        claimed = execute_dml(
             update(SendRequest)
             .where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
             .values(state=QUEUED, dispatched_at=now, updated_at=now)
@@ -86,7 +88,7 @@ def dispatch_due(now: datetime | None = None) -> list[int]:
         if not claimed:
             continue  # another consumer took it, or a member cancelled it meanwhile
         try:
-            outbox.start(db.session.get(SendRequest, request_id))
+            outbox.start(db.session.get_one(SendRequest, request_id))
         except Exception:  # one broken send must not stop the others
             log.exception("scheduled send %s failed to start", request_id)
             db.session.rollback()
@@ -105,7 +107,7 @@ def _author_may_send(request_id: int) -> bool:
 
 
 def _miss(request_id: int, reason: str | None = None) -> None:
-    result = db.session.execute(
+    result = execute_dml(
         update(SendRequest).where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
         .values(state=MISSED, error=reason or _("No worker was running at the scheduled time."),
                 updated_at=utcnow())
@@ -127,7 +129,7 @@ def _set_messages(request_id: int, state: str) -> None:
 
 def cancel(workspace: Workspace, actor: User, request: SendRequest) -> None:
     """Cancel a scheduled or missed request before it goes out (commits)."""
-    result = db.session.execute(
+    result = execute_dml(
         update(SendRequest)
         .where(SendRequest.id == request.id, SendRequest.workspace_id == workspace.id,
                SendRequest.state.in_((SCHEDULED, MISSED)))
@@ -152,7 +154,7 @@ def cancel(workspace: Workspace, actor: User, request: SendRequest) -> None:
 def edit(workspace: Workspace, actor: User, request: SendRequest, text: str,
          when: datetime) -> None:  # fmt: skip
     """Change the text and time of a scheduled request (commits)."""
-    locked = db.session.execute(
+    locked = execute_dml(
         update(SendRequest)
         .where(SendRequest.id == request.id, SendRequest.state == SCHEDULED)
         .values(updated_at=utcnow())
@@ -161,6 +163,7 @@ def edit(workspace: Workspace, actor: User, request: SendRequest, text: str,
     if not locked:
         db.session.rollback()
         raise ScheduleError(_("This send has already gone out or was cancelled."))
+    assert request.scheduled_for is not None  # a SCHEDULED request always has its time
     before = {"text": request.text, "scheduled_for": request.scheduled_for.isoformat()}
     request.text, request.scheduled_for = text, when
     outbox.rewrite_messages(request, actor)
@@ -171,7 +174,7 @@ def edit(workspace: Workspace, actor: User, request: SendRequest, text: str,
 
 def send_missed_now(workspace: Workspace, actor: User, request: SendRequest) -> None:
     """A member decided to send a missed request now (commits, then starts it)."""
-    result = db.session.execute(
+    result = execute_dml(
         update(SendRequest)
         .where(SendRequest.id == request.id, SendRequest.state == MISSED)
         .values(state=QUEUED, dispatched_at=utcnow(), error=None, updated_at=utcnow())

@@ -22,6 +22,7 @@ from ...extensions import db
 from ...models import Job, JobItem
 from ...models import jobs as states
 from ...models.types import UTCDateTime, utcnow
+from ..dml import execute_dml
 from .lifecycle import cancel_queued
 
 
@@ -92,7 +93,7 @@ def claim_items(job_id: int, limit: int = 1) -> list[ClaimedItem]:
         db.session.commit()
         if rows:
             break
-    items = [ClaimedItem(*row, claim=token) for row in rows]
+    items = [ClaimedItem(**row._mapping, claim=token) for row in rows]
     return sorted(items, key=lambda item: item.seq)
 
 
@@ -131,7 +132,7 @@ def finish_item(
     and the runner's next slot UPDATE commits the item with it (see work_items).
     """
     finish_item_sql, count_sql = _finish_statements(counter, tuple(sorted(more)))
-    result = db.session.execute(finish_item_sql, {
+    result = execute_dml(finish_item_sql, {
         "b_id": item.id, "b_claim": item.claim, "b_state": state, "b_outcome": outcome,
         "b_reason": reason})  # fmt: skip
     finished = Finished(False)
@@ -221,7 +222,7 @@ def give_back(items: list[ClaimedItem]) -> None:
     if state == states.CANCELLED:
         cancel_queued(job_id)
     elif state == states.FAILED:
-        failed = db.session.execute(
+        failed = execute_dml(
             update(JobItem)
             .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED)
             .values(state=states.ITEM_FAILED, outcome="error", reason=error)
@@ -261,7 +262,7 @@ def sweep() -> list[int]:
     woken = []
     for job_id, seen in stale:
         guard = Job.heartbeat_at.is_(None) if seen is None else Job.heartbeat_at == seen
-        result = db.session.execute(
+        result = execute_dml(
             update(Job).where(Job.id == job_id, guard).values(heartbeat_at=now)
             .execution_options(synchronize_session=False)
         )  # fmt: skip

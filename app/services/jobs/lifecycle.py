@@ -16,6 +16,7 @@ from ...models import Job, JobItem, User, Workspace
 from ...models import jobs as states
 from ...models.types import utcnow
 from .. import audit
+from ..dml import execute_dml
 
 
 def create_job(workspace: Workspace, actor: User, kind: str, state: str, group_uid: str,
@@ -32,7 +33,7 @@ def create_job(workspace: Workspace, actor: User, kind: str, state: str, group_u
 def start(job: Job, actor: User) -> None:
     """Go on after the dry run: the queued items start flowing to the gateway (commits)."""
     now = utcnow()
-    result = db.session.execute(
+    result = execute_dml(
         update(Job)
         .where(Job.id == job.id, Job.state == states.READY, Job.to_process > 0)
         .values(state=states.RUNNING, started_at=now, heartbeat_at=now)
@@ -49,7 +50,7 @@ def start(job: Job, actor: User) -> None:
 def cancel(job: Job, actor: User) -> None:
     """Stop a job: queued items become cancelled; items in flight finish (commits)."""
     now = utcnow()
-    result = db.session.execute(
+    result = execute_dml(
         update(Job)
         .where(Job.id == job.id, Job.state.not_in(states.JOB_FINAL))
         .values(state=states.CANCELLED, finished_at=now)
@@ -67,7 +68,7 @@ def cancel(job: Job, actor: User) -> None:
 
 def cancel_queued(job_id: int) -> int:
     """Cancel the job's queued items and count them (in the caller's transaction)."""
-    stopped = db.session.execute(
+    stopped = execute_dml(
         update(JobItem)
         .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED)
         .values(state=states.ITEM_CANCELLED, outcome="cancelled")
@@ -90,13 +91,13 @@ def stalled(job: Job) -> bool:
 
 
 def _workspace_of(job: Job) -> Workspace:
-    return db.session.get(Workspace, job.workspace_id)
+    return db.session.get_one(Workspace, job.workspace_id)
 
 
 def fail_job(job_id: int, message: str) -> None:
     """Stop a job for good (auth refused, group gone): queued items fail with the reason."""
     db.session.rollback()
-    failed = db.session.execute(
+    failed = execute_dml(
         update(JobItem)
         .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED)
         .values(state=states.ITEM_FAILED, outcome="error", reason=message)
@@ -115,7 +116,7 @@ def fail_job(job_id: int, message: str) -> None:
 
 def complete_job(job_id: int, final_state: str = states.DONE) -> bool:
     """Mark a running job finished once no item is left (commits); True if this call did it."""
-    result = db.session.execute(
+    result = execute_dml(
         update(Job)
         .where(Job.id == job_id, Job.state == states.RUNNING)
         .values(state=final_state, finished_at=utcnow())

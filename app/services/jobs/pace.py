@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import User, Workspace, WorkspacePace
 from .. import audit
+from ..dml import execute_dml
 
 
 def pace_of(workspace_id: int) -> int:
@@ -42,7 +43,7 @@ def ensure_pace_row(workspace_id: int) -> WorkspacePace:
                 db.session.add(WorkspacePace(workspace_id=workspace_id, next_at=0.0))
         except IntegrityError:
             pass  # another worker created it meanwhile
-        row = db.session.get(WorkspacePace, workspace_id)
+        row = db.session.get_one(WorkspacePace, workspace_id)
     return row
 
 
@@ -95,7 +96,7 @@ def take_slot(workspace_id: int, interval: float | None = None) -> float:
     # most 0.5 % of W that stays within `calls` at any pace, and the rest of the slack (see
     # slot_interval) is left for the calls' jitter on their way to the gateway.
     late = min(interval / 2, 0.005 * current_app.config["JOBS_PACE_WINDOW"])
-    taken = db.session.execute(_slot_statement(), {
+    taken = execute_dml(_slot_statement(), {
         "b_workspace": workspace_id, "b_now": now, "b_late": late, "b_interval": interval,
     }).rowcount  # fmt: skip
     db.session.commit()

@@ -96,10 +96,10 @@ def work_items(job: Job, handle: ItemHandler, client: Any) -> float | None:
                 give_back(held)
                 held = []
             if not held:
-                wait = pace_wait(workspace_id)
-                if wait > max_wait:
-                    beat(job_id, wait)
-                    return wait
+                paced = pace_wait(workspace_id)
+                if paced > max_wait:
+                    beat(job_id, paced)
+                    return paced
                 batch = min(CLAIM_MAX, max(1, int(CLAIM_SECONDS / interval)))
                 held, claimed_at = claim_items(job_id, batch), time.monotonic()
                 if not held:

@@ -34,6 +34,7 @@ from ...models.outbox import (
 )
 from ...models.types import utcnow
 from .. import account_cache
+from ..dml import execute_dml
 
 MAX_CALL = 100  # recipients per gateway call (reference §9)
 
@@ -155,7 +156,8 @@ class CallResult:
 
 
 def _call(client: GoToneClient, request: SendRequest | SendSpec, claimed: dict[str, int],
-          text: str | None = None, settled: set[str] | None = None) -> CallResult:  # fmt: skip
+          text: str | None = None,
+          settled: set[str | None] | None = None) -> CallResult:  # fmt: skip
     """One gateway call for the claimed rows; settle them, and say how it ended.
 
     `settled`, when given, receives the states the rows were left in (None for a row another
@@ -195,6 +197,7 @@ def _settle(claimed: dict[str, int], result: SendResult, workspace_id: int) -> s
     now = utcnow()
     for phone, mid in claimed.items():
         report = reports.get(phone)
+        values: dict[str, Any]
         if report is not None:
             values = {"state": FAILED if report.is_failed else ACCEPTED,
                       "gateway_uid": report.uid, "gateway_status": report.status[:255],
@@ -212,7 +215,7 @@ def _settle(claimed: dict[str, int], result: SendResult, workspace_id: int) -> s
                 "error": _("The gateway answered without a report for this number."),
             }
         values["updated_at"] = now
-        changed = db.session.execute(
+        changed = execute_dml(
             _settle_statement(tuple(sorted(values))),
             {"b_id": mid, **{f"b_{k}": v for k, v in values.items()}},
         ).rowcount
@@ -235,7 +238,7 @@ def finish_if_done(request_id: int) -> bool:
     done = False
     if not pending:
         done = (
-            db.session.execute(
+            execute_dml(
                 update(SendRequest)
                 .where(SendRequest.id == request_id, SendRequest.state == QUEUED)
                 .values(state=DONE, finished_at=utcnow(), updated_at=utcnow())

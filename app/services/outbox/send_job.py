@@ -10,6 +10,7 @@ a hint to the queue.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,6 +27,7 @@ from ...models import jobs as job_states
 from ...models.outbox import ACCEPTED, FAILED, QUEUED, SENDING, UNKNOWN, OutboxMessage, SendRequest
 from ...models.types import utcnow
 from .. import jobs as jobs_service
+from ..dml import execute_dml
 from ..gotone import client_for
 from .delivery import MAX_CALL, Call, SendSpec, _call, _claim, _mark, finish_if_done, refresh
 
@@ -62,6 +64,7 @@ def add_job(request: SendRequest) -> None:
         .where(OutboxMessage.request_id == request.id, OutboxMessage.state == QUEUED)
         .order_by(OutboxMessage.seq)
     ).all()
+    items: list[tuple[int, str | None]]
     if request.personalised:
         items = [(seq, phone) for seq, _chunk, phone in keys]
     else:
@@ -81,7 +84,7 @@ def add_job(request: SendRequest) -> None:
              "uncertain": False, "not_before": 0.0}
             for seq, phone in items
         ])  # fmt: skip
-    taken = db.session.execute(
+    taken = execute_dml(
         update(SendRequest).where(SendRequest.id == request.id, SendRequest.job_id.is_(None))
         .values(job_id=job.id).execution_options(synchronize_session=False)
     ).rowcount == 1  # fmt: skip
@@ -100,14 +103,14 @@ def process(job: Job) -> float | None:
         return None
     request_id = request.id
     spec = SendSpec.of(request)
-    workspace = db.session.get(Workspace, job.workspace_id)
+    workspace = db.session.get_one(Workspace, job.workspace_id)
     try:
         client = client_for(workspace)
     except (GoToneError, ServiceUnavailableError) as error:
         # No token, or this consumer cannot decrypt it: the job fails with the reason shown
         # on its page and the send's (as imports do), rather than running for ever.
         jobs_service.fail_job(job.id, str(error))
-        refresh(db.session.get(SendRequest, request_id))
+        refresh(db.session.get_one(SendRequest, request_id))
         return None
 
     def handle(
@@ -117,7 +120,7 @@ def process(job: Job) -> float | None:
 
     delay = jobs_service.work_items(job, handle, client)
     db.session.expire_all()
-    request = db.session.get(SendRequest, request_id)
+    request = db.session.get_one(SendRequest, request_id)
     refresh(request)
     finish_if_done(request_id)
     return delay
@@ -169,7 +172,9 @@ def _handle_item(
     return _finish(item, settled)
 
 
-def _finish(item: jobs_service.ClaimedItem, ended: set[str | None]) -> jobs_service.Finished:
+def _finish(
+    item: jobs_service.ClaimedItem, ended: AbstractSet[str | None]
+) -> jobs_service.Finished:
     """Count the item as its rows ended: sent when every one was accepted."""
     if ended <= {ACCEPTED}:
         return jobs_service.finish_item(item, job_states.ITEM_DONE, "sent", "created", commit=False)

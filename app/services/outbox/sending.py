@@ -41,6 +41,7 @@ def start_job(request: SendRequest) -> Job | None:
         add_job(request)
         db.session.commit()
     job_id = request.job_id
+    assert job_id is not None  # add_job gave it one if it had none
     if not wake_job(job_id):
         return None
     return db.session.get(Job, job_id)
@@ -54,7 +55,7 @@ def send_inline(request: SendRequest, client: GoToneClient | None = None) -> Non
     """
     if client is None:
         try:
-            client = client_for(db.session.get(Workspace, request.workspace_id))
+            client = client_for(db.session.get_one(Workspace, request.workspace_id))
         except ServiceUnavailableError as error:
             fail_queued(request.id, error.message)
             return

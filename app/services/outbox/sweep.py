@@ -28,6 +28,7 @@ from ...models import JobItem
 from ...models import jobs as job_states
 from ...models.outbox import QUEUED, SENDING, UNKNOWN, OutboxMessage, SendRequest
 from ...models.types import utcnow
+from ..dml import execute_dml
 from .delivery import finish_if_done
 from .sending import start_job
 
@@ -75,7 +76,7 @@ def abandon_sending(now: datetime, cutoff: datetime) -> int:
     if not rows:
         db.session.commit()
         return 0
-    changed = db.session.execute(
+    changed = execute_dml(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_([mid for mid, _r in rows]), OutboxMessage.state == SENDING)
         .values(state=UNKNOWN, updated_at=utcnow(),
