@@ -39,6 +39,7 @@ from ..services.spreadsheets import FileInfo, column_labels
 
 bp = Blueprint("jobs", __name__, url_prefix="/w/<int:workspace_id>/jobs")
 
+
 # -- the list ------------------------------------------------------------------------------------
 def _groups() -> tuple[list, str | None]:
     """The workspace's groups for the import/export picker, or the gateway's error."""

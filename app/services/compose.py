@@ -62,8 +62,9 @@ def collect(workspace: Workspace, client: GoToneClient | None, typed: str,
     """
     country = get_settings(workspace).default_country
     parsed = parse_phone_list(typed or "", country)
-    result = Recipients(invalid=[f"{raw} ({why})" for raw, why in parsed.invalid],
-                        duplicates=parsed.duplicates)
+    result = Recipients(
+        invalid=[f"{raw} ({why})" for raw, why in parsed.invalid], duplicates=parsed.duplicates
+    )
     seen: dict[str, int] = {}
     for number in parsed.numbers:
         seen[number] = len(result.people)

@@ -65,8 +65,9 @@ def _panel(form: ComposeForm, client) -> compose_service.Estimate:
             count += compose_service.group_sizes(client, list(form.groups.data))
     # The balance the dashboard shows (cached 60 s): typing must not cost a gateway call per
     # keystroke pause. The review asks the gateway afresh before anything is sent.
-    result = compose_service.estimate(text, form.type.data, count, client,
-                                      balance=lambda: dashboard.cached_balance(g.workspace))
+    result = compose_service.estimate(
+        text, form.type.data, count, client, balance=lambda: dashboard.cached_balance(g.workspace)
+    )
     result.invalid = typed.invalid  # type: ignore[attr-defined]
     return result
 
@@ -168,7 +169,7 @@ def review(workspace_id):
 @send_limit
 @workspace_required("messages.send")
 def send(workspace_id):
-    send_key = (request.form.get("send_key") or request.headers.get("Idempotency-Key") or "")
+    send_key = request.form.get("send_key") or request.headers.get("Idempotency-Key") or ""
     if not send_key or len(send_key) > 64:  # not 400: that answer means a CSRF refusal here
         return _refused(_("This form has no valid send key; open the compose page again."), 422)
     existing = outbox.by_key(g.workspace, send_key)
@@ -187,8 +188,13 @@ def send(workspace_id):
 def _submit(send_key: str, draft: outbox.Draft, client):
     """Submit the draft under its key and start sending it; the status page, or a refusal."""
     try:
-        submitted = outbox.submit(g.workspace, current_user, send_key, draft,
-                                  wait=0 if is_fragment_request() else outbox.IN_FLIGHT_WAIT)
+        submitted = outbox.submit(
+            g.workspace,
+            current_user,
+            send_key,
+            draft,
+            wait=0 if is_fragment_request() else outbox.IN_FLIGHT_WAIT,
+        )
     except KeyReusedError as error:
         return _refused(str(error), 422)
     except InFlightError as error:
