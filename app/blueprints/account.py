@@ -53,20 +53,10 @@ def change_language():
     return _page(422, "language_form", language_form=form)
 
 
-@bp.route("/2fa", methods=["GET", "POST"])
-@login_required
-def setup_two_factor():
-    user = current_user._get_current_object()
-    if user.two_factor_enabled:
-        return redirect(url_for("account.index"))
-    # The seed waits on the server (encrypted) until a first code proves the app has it; a
-    # GET only shows it, the "start" post makes it.
-    form, codes = EnableTwoFactorForm(), None
-    if request.method == "POST" and "start" in request.form:
-        if EmptyForm().validate_on_submit():
-            two_factor.begin(user)
-        return redirect_to(url_for("account.setup_two_factor"))
-    secret = two_factor.pending_secret(user)
+def _enable_two_factor(user, secret: str | None, form: EnableTwoFactorForm) -> list[str] | None:
+    """A posted first code: the recovery codes once it proves the app has the seed, else None
+    (and the reason on the form or in a flash)."""
+    codes = None
     if secret is not None and form.validate_on_submit():
         codes = two_factor.enable(user, secret, form.code.data, keep_session=user.session_token)
         if codes is None:
@@ -77,6 +67,24 @@ def setup_two_factor():
     elif secret is None and form.is_submitted():
         flash(_("The set-up has not been started, or it was finished elsewhere. Start it again."),
               "error")  # fmt: skip
+    return codes
+
+
+@bp.route("/2fa", methods=["GET", "POST"])
+@login_required
+def setup_two_factor():
+    user = current_user._get_current_object()
+    if user.two_factor_enabled:
+        return redirect(url_for("account.index"))
+    # The seed waits on the server (encrypted) until a first code proves the app has it; a
+    # GET only shows it, the "start" post makes it.
+    form = EnableTwoFactorForm()
+    if request.method == "POST" and "start" in request.form:
+        if EmptyForm().validate_on_submit():
+            two_factor.begin(user)
+        return redirect_to(url_for("account.setup_two_factor"))
+    secret = two_factor.pending_secret(user)
+    codes = _enable_two_factor(user, secret, form)
     status = 422 if form.is_submitted() and codes is None else 200
     uri = two_factor.provisioning_uri(secret, user.email) if secret else None
     return render_page("account/two_factor.html", "two_factor_setup", status, form=form,

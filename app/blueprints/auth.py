@@ -13,20 +13,20 @@ from ..forms.auth import LoginForm, SignupForm, TwoFactorForm
 from ..models import User
 from ..rendering import redirect_to, render_page
 from ..security import safe_next
-from ..services import accounts, audit, sessions, throttle
-from ..services import two_factor as totp
+from ..services import accounts, logins
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 PENDING_2FA_SECONDS = 300
 
 
-def log_in(user: User) -> None:
-    """Start a fresh server-side session (new cookie contents: no fixation)."""
+def _signed_in(user: User):
+    """Start a fresh server-side session (new cookie contents: no fixation) for the session
+    the login service opened (user.session_token), then go where the visitor was going."""
     keep = {k: session[k] for k in ("_locale", "invitation") if k in session}
     session.clear()
     session.update(keep)
-    user.session_token = sessions.create(user, request.remote_addr, request.user_agent.string)
     login_user(user)
+    return _after_login()
 
 
 def _after_login():
@@ -62,51 +62,45 @@ def signup():
 def login():
     form = LoginForm(email=session.get("login_email"))
     if form.validate_on_submit():
-        email, ip = form.email.data, request.remote_addr
-        # Counted before the check, atomically: concurrent guesses cannot all pass.
-        if (wait := throttle.reserve(email, ip)) is not None:
-            abort(429, retry_after=wait)
-        user = accounts.authenticate(email, form.password.data)
-        if user is None:
-            audit.record(None, None, "login.failed", accounts.normalise_email(email)[:254])
-            db.session.commit()
-            # One message for unknown e-mail and wrong password.
-            form.password.errors.append(_("E-mail or password is incorrect."))
-        elif user.two_factor_enabled:
-            throttle.release(email, ip)  # the codes guessed next still count
-            session["pending_2fa"] = {"user": user.id, "at": time.time()}
+        attempt = logins.with_password(form.email.data, form.password.data,
+                                       request.remote_addr, request.user_agent.string)  # fmt: skip
+        if attempt.wait is not None:
+            abort(429, retry_after=attempt.wait)
+        if attempt.second_factor:
+            session["pending_2fa"] = {"user": attempt.user.id, "at": time.time()}
             return redirect_to(url_for("auth.two_factor", next=request.args.get("next")))
-        else:
-            throttle.succeeded(email, ip)
-            log_in(user)
-            audit.record(user, None, "login.succeeded", user.email)
-            db.session.commit()
-            return _after_login()
+        if attempt.user is not None:
+            return _signed_in(attempt.user)
+        # One message for unknown e-mail and wrong password.
+        form.password.errors.append(_("E-mail or password is incorrect."))
     status = 422 if form.is_submitted() else 200
     return render_page("auth/login.html", "login_form", status, form=form)
+
+
+def _pending_user() -> User | None:
+    """The user whose password was right, while the second factor may still be given."""
+    pending = session.get("pending_2fa") or {}
+    user = db.session.get(User, pending.get("user", 0)) if pending else None
+    if user is None or time.time() - pending.get("at", 0) > PENDING_2FA_SECONDS:
+        session.pop("pending_2fa", None)
+        return None
+    return user
 
 
 @bp.route("/login/2fa", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def two_factor():
-    pending = session.get("pending_2fa") or {}
-    user = db.session.get(User, pending.get("user", 0)) if pending else None
-    if user is None or time.time() - pending.get("at", 0) > PENDING_2FA_SECONDS:
-        session.pop("pending_2fa", None)
+    user = _pending_user()
+    if user is None:
         return redirect(url_for("auth.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
-        ip = request.remote_addr
-        if (wait := throttle.reserve(user.email, ip, second_factor=True)) is not None:
-            abort(429, retry_after=wait)
-        if totp.verify(user, form.code.data):
-            throttle.succeeded(user.email, ip, second_factor=True)
-            log_in(user)
-            audit.record(user, None, "login.succeeded", user.email, second_factor=True)
-            db.session.commit()
-            return _after_login()
-        audit.record(user, None, "login.failed", user.email, second_factor=True)
-        db.session.commit()
+        attempt = logins.with_code(user, form.code.data, request.remote_addr,
+                                   request.user_agent.string)  # fmt: skip
+        if attempt.wait is not None:
+            abort(429, retry_after=attempt.wait)
+        if attempt.user is not None:
+            return _signed_in(attempt.user)
         form.code.errors.append(_("This code is not valid."))
     status = 422 if form.is_submitted() else 200
     return render_page("auth/two_factor.html", "two_factor_form", status, form=form)
@@ -115,11 +109,7 @@ def two_factor():
 @bp.post("/logout")
 @login_required
 def logout():
-    user = current_user._get_current_object()
-    # Ends every session of this user, including copies of this cookie.
-    sessions.end_all(user)
-    audit.record(user, None, "logout", user.email)
-    db.session.commit()
+    logins.log_out(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You have been logged out."), "info")

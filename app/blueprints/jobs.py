@@ -32,27 +32,19 @@ from ..models import jobs as states
 from ..rate_limits import export_limit
 from ..rendering import is_fragment_request, redirect_to, render_page
 from ..security import workspace_required
-from ..services import exports, imports, jobs
+from ..services import exports, group_picker, imports, jobs
 from ..services import rejects as rejects_file
 from ..services.gotone import client_for
 from ..services.spreadsheets import FileInfo, column_labels
 
 bp = Blueprint("jobs", __name__, url_prefix="/w/<int:workspace_id>/jobs")
 
-MAX_GROUPS_LISTED = 200
-
 
 # -- the list ------------------------------------------------------------------------------------
 def _groups() -> tuple[list, str | None]:
     """The workspace's groups for the import/export picker, or the gateway's error."""
     try:
-        client = client_for(g.workspace)
-        groups = []
-        for group in client.iter_all(client.list_groups):
-            groups.append(group)
-            if len(groups) >= MAX_GROUPS_LISTED:
-                break
-        return groups, None
+        return group_picker.listed(client_for(g.workspace))
     except (GoToneError, ServiceUnavailableError) as error:
         # No token, or no key to read it: the job list is local and still shown.
         return [], str(error)

@@ -7,22 +7,24 @@ The server's calculation is the authority: the live panel and the review step bo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 
 from ..exceptions import PhoneError, ServiceUnavailableError
 from ..gotone.client import GoToneClient
 from ..gotone.errors import GoToneError
-from ..gotone.segments import SegmentInfo, count_segments
+from ..gotone.segments import SegmentInfo
 from ..gotone.types import Balance
 from ..models import Workspace
-from ..models.outbox import MMS, PLAIN, VOICE
-from . import merge
+from ..models.outbox import PLAIN
+from . import merge, outbox, scheduling
 from .gotone import get_settings
 from .phones import from_gateway, parse_phone_list
+from .segments import message_segments
 
 SENDER_NUMBER = re.compile(r"^\+?[0-9]{3,15}$")
 SENDER_ALPHA = re.compile(r"^[A-Za-z0-9]{1,11}$")
@@ -60,8 +62,9 @@ def collect(workspace: Workspace, client: GoToneClient | None, typed: str,
     """
     country = get_settings(workspace).default_country
     parsed = parse_phone_list(typed or "", country)
-    result = Recipients(invalid=[f"{raw} ({why})" for raw, why in parsed.invalid],
-                        duplicates=parsed.duplicates)
+    result = Recipients(
+        invalid=[f"{raw} ({why})" for raw, why in parsed.invalid], duplicates=parsed.duplicates
+    )
     seen: dict[str, int] = {}
     for number in parsed.numbers:
         seen[number] = len(result.people)
@@ -97,14 +100,6 @@ def group_sizes(client: GoToneClient, group_uids: list[str]) -> int:
         page = client.list_contacts(uid, page=1)
         total += page.total if page.total is not None else len(page.items)
     return total
-
-
-def message_segments(text: str, sms_type: str) -> SegmentInfo:
-    """Segments as the gateway charges them (MMS and voice cost at least one)."""
-    info = count_segments(text)
-    if info.segments == 0 and sms_type in (MMS, VOICE):
-        return SegmentInfo(info.encoding, info.length, 1, info.per_part, info.unicode_chars)
-    return info
 
 
 # Who the live panel counts for when it knows only how many recipients there are: no names
@@ -178,3 +173,55 @@ def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
         except (GoToneError, ServiceUnavailableError) as error:
             result.balance_error = str(error)
     return result
+
+
+@dataclass
+class Prepared:
+    """A compose form made ready for review or send: the draft, who gets it, what it costs,
+    and what stops it from going (empty when nothing does)."""
+
+    draft: outbox.Draft
+    people: Recipients
+    estimate: Estimate
+    problems: list[str]
+
+
+def _draft(workspace: Workspace, data: Mapping[str, Any], people: Recipients) -> outbox.Draft:
+    kind = data.get("type")
+    when = None
+    if data.get("send_on") and data.get("send_at"):
+        when = scheduling.to_utc(workspace, data["send_on"], data["send_at"])
+    return outbox.Draft(
+        text=data.get("text"), recipients=people.people, type=kind,
+        sender_id=data.get("sender_id") or None,
+        dlt_template_id=data.get("dlt_template_id") or None,
+        language=data.get("language") or None if kind == "voice" else None,
+        gender=data.get("gender") or None if kind == "voice" else None,
+        media_url=data.get("media_url") or None if kind == "mms" else None,
+        scheduled_for=when, timezone=str(scheduling.zone_of(workspace)),
+        source={"numbers": people.typed, "groups": people.groups},
+    )  # fmt: skip
+
+
+def _problems(draft: outbox.Draft, estimate: Estimate) -> list[str]:
+    problems = []
+    if not draft.recipients:
+        problems.append(_("Add at least one valid recipient."))
+    if draft.scheduled_for is not None and draft.scheduled_for <= outbox.utcnow():
+        problems.append(_("The scheduled time has already passed."))
+    if estimate.balance_error is None and not estimate.covered:
+        problems.append(_("The balance (%(balance)s) cannot cover about %(units)s units.",
+                          balance=estimate.balance_text, units=estimate.units))  # fmt: skip
+    return problems
+
+
+def prepare(workspace: Workspace, data: Mapping[str, Any], client: GoToneClient,
+            group_names: dict[str, str] | None = None) -> Prepared:  # fmt: skip
+    """A validated compose form's data (`form.data`): recipients expanded (every contact of
+    every chosen group), the draft, the estimate against the gateway's balance asked afresh,
+    and the problems. Raises GoToneError."""
+    people = collect(workspace, client, data.get("numbers") or "",
+                     list(data.get("groups") or []), group_names)  # fmt: skip
+    draft = _draft(workspace, data, people)
+    result = estimate(draft.text, draft.type, draft.recipients, client)
+    return Prepared(draft, people, result, _problems(draft, result))

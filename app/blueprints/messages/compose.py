@@ -19,25 +19,12 @@ from ...rate_limits import send_limit
 from ...rendering import is_fragment_request, redirect_to, render_page
 from ...security import workspace_required
 from ...services import compose as compose_service
-from ...services import dashboard, jobs, outbox, scheduling, send_state, templates
+from ...services import dashboard, group_picker, jobs, outbox, scheduling, send_state, templates
 from ...services.gotone import client_for
 from ...services.merge import has_fields
 from .base import bp
 
-MAX_GROUPS_LISTED = 200
 STATUS_ROWS = 200
-
-
-def _groups(client) -> tuple[list, str | None]:
-    try:
-        groups = []
-        for group in client.iter_all(client.list_groups):
-            groups.append(group)
-            if len(groups) >= MAX_GROUPS_LISTED:
-                break
-        return groups, None
-    except GoToneError as error:
-        return [], str(error)
 
 
 def _client():
@@ -52,28 +39,18 @@ def _form(client, formdata=True, *, listed=True) -> tuple[ComposeForm, list, str
     call per 25 groups): the live panel and the review/send posts only need the chosen ones."""
     form = ComposeForm() if formdata else ComposeForm(formdata=None)
     if listed:
-        groups, error = _groups(client) if client else ([], None)
+        groups, error = group_picker.listed(client)
     else:
-        groups, error = _chosen_groups(client, form.groups.data or []), None
+        groups, error = group_picker.chosen(client, form.groups.data or []), None
     form.groups.choices = [SelectChoice(grp.uid, grp.name) for grp in groups]
     if not form.send_key.data:
         form.send_key.data = uuid.uuid4().hex
     return form, groups, error
 
 
-def _chosen_groups(client, uids: list[str]) -> list:
-    """The chosen groups, one `show` each, for their names; any the gateway cannot show are
-    left out here and reported by the recipients' expansion (which reads every one)."""
-    found = []
-    for uid in uids[:MAX_GROUPS_LISTED] if client is not None else []:
-        with contextlib.suppress(GoToneError):
-            found.append(client.get_group(uid))
-    return found
-
-
 def _with_every_group(form, client) -> tuple[list, str | None]:
     """Fill the form's group choices with every group, to show the compose page again."""
-    groups, error = _groups(client) if client else ([], None)
+    groups, error = group_picker.listed(client)
     form.groups.choices = [SelectChoice(grp.uid, grp.name) for grp in groups]
     return groups, error
 
@@ -88,8 +65,9 @@ def _panel(form: ComposeForm, client) -> compose_service.Estimate:
             count += compose_service.group_sizes(client, list(form.groups.data))
     # The balance the dashboard shows (cached 60 s): typing must not cost a gateway call per
     # keystroke pause. The review asks the gateway afresh before anything is sent.
-    result = compose_service.estimate(text, form.type.data, count, client,
-                                      balance=lambda: dashboard.cached_balance(g.workspace))
+    result = compose_service.estimate(
+        text, form.type.data, count, client, balance=lambda: dashboard.cached_balance(g.workspace)
+    )
     result.invalid = typed.invalid  # type: ignore[attr-defined]
     return result
 
@@ -142,39 +120,9 @@ def panel(workspace_id):
                        sender_warning=warning)  # fmt: skip
 
 
-def _draft(form: ComposeForm, client, groups) -> tuple[outbox.Draft, compose_service.Recipients]:
-    names = {grp.uid: grp.name for grp in groups}
-    people = compose_service.collect(g.workspace, client, form.numbers.data or "",
-                                     list(form.groups.data or []), names)  # fmt: skip
-    when = None
-    if form.send_on.data and form.send_at.data:
-        when = scheduling.to_utc(g.workspace, form.send_on.data, form.send_at.data)
-    draft = outbox.Draft(
-        text=form.text.data, recipients=people.people, type=form.type.data,
-        sender_id=form.sender_id.data or None, dlt_template_id=form.dlt_template_id.data or None,
-        language=form.language.data or None if form.type.data == "voice" else None,
-        gender=form.gender.data or None if form.type.data == "voice" else None,
-        media_url=form.media_url.data or None if form.type.data == "mms" else None,
-        scheduled_for=when, timezone=str(scheduling.zone_of(g.workspace)),
-        source={"numbers": people.typed, "groups": people.groups},
-    )  # fmt: skip
-    return draft, people
-
-
-def _check(form, draft, people, estimate) -> list[str]:
-    problems = []
-    if not draft.recipients:
-        problems.append(_("Add at least one valid recipient."))
-    if draft.scheduled_for is not None and draft.scheduled_for <= outbox.utcnow():
-        problems.append(_("The scheduled time has already passed."))
-    if estimate.balance_error is None and not estimate.covered:
-        problems.append(_("The balance (%(balance)s) cannot cover about %(units)s units.",
-                          balance=estimate.balance_text, units=estimate.units))  # fmt: skip
-    return problems
-
-
 def _prepare():
-    """Parse the form, expand the recipients, estimate. Returns a response on a problem."""
+    """Parse the form, then one service call (recipients, draft, estimate, problems).
+    Returns (form, client, prepared) or, on a problem, the compose page to answer with."""
     client, client_error = _client()
     form, groups, _none = _form(client, listed=False)
 
@@ -187,56 +135,66 @@ def _prepare():
     if not form.validate_on_submit():
         return None, again()
     try:
-        draft, people = _draft(form, client, groups)
+        names = {grp.uid: grp.name for grp in groups}
+        prepared = compose_service.prepare(g.workspace, form.data, client, names)
     except GoToneError as error:
         flash(str(error), "error")
         return None, again()
-    estimate = compose_service.estimate(draft.text, draft.type, draft.recipients, client)
-    problems = _check(form, draft, people, estimate)
-    return (form, groups, client, draft, people, estimate, problems), None
+    return (form, client, prepared), None
+
+
+def _review_page(form, prepared: compose_service.Prepared):
+    for problem in prepared.problems:
+        flash(problem, "error")
+    draft = prepared.draft
+    return render_page("messages/review.html", None, status=422 if prepared.problems else 200,
+                       form=form, draft=draft, people=prepared.people,
+                       estimate=prepared.estimate, problems=prepared.problems,
+                       when=scheduling.local(g.workspace, draft.scheduled_for),
+                       personalised=has_fields(draft.text))  # fmt: skip
 
 
 @bp.post("/review")
 @send_limit
 @workspace_required("messages.send")
 def review(workspace_id):
-    prepared, response = _prepare()
+    ready, response = _prepare()
     if response is not None:
         return response
-    form, groups, client, draft, people, estimate, problems = prepared
-    for problem in problems:
-        flash(problem, "error")
-    return render_page("messages/review.html", None, status=422 if problems else 200, form=form,
-                       draft=draft, people=people, estimate=estimate, problems=problems,
-                       when=scheduling.local(g.workspace, draft.scheduled_for),
-                       personalised=has_fields(draft.text))  # fmt: skip
+    form, _client_, prepared = ready
+    return _review_page(form, prepared)
 
 
 @bp.post("/send")
 @send_limit
 @workspace_required("messages.send")
 def send(workspace_id):
-    send_key = (request.form.get("send_key") or request.headers.get("Idempotency-Key") or "")
+    send_key = request.form.get("send_key") or request.headers.get("Idempotency-Key") or ""
     if not send_key or len(send_key) > 64:  # not 400: that answer means a CSRF refusal here
         return _refused(_("This form has no valid send key; open the compose page again."), 422)
     existing = outbox.by_key(g.workspace, send_key)
     if existing is not None and request.form.get("fingerprint") == existing.fingerprint:
         # A replayed POST: answer without asking the gateway anything again.
         return _submit_existing(existing)
-    prepared, response = _prepare()
+    ready, response = _prepare()
     if response is not None:
         return response
-    form, groups, client, draft, people, estimate, problems = prepared
-    if problems and outbox.by_key(g.workspace, send_key) is None:
-        for problem in problems:
-            flash(problem, "error")
-        return render_page("messages/review.html", None, status=422, form=form, draft=draft,
-                           people=people, estimate=estimate, problems=problems,
-                           when=scheduling.local(g.workspace, draft.scheduled_for),
-                           personalised=has_fields(draft.text))  # fmt: skip
+    form, client, prepared = ready
+    if prepared.problems and outbox.by_key(g.workspace, send_key) is None:
+        return _review_page(form, prepared)
+    return _submit(send_key, prepared.draft, client)
+
+
+def _submit(send_key: str, draft: outbox.Draft, client):
+    """Submit the draft under its key and start sending it; the status page, or a refusal."""
     try:
-        submitted = outbox.submit(g.workspace, current_user, send_key, draft,
-                                  wait=0 if is_fragment_request() else outbox.IN_FLIGHT_WAIT)
+        submitted = outbox.submit(
+            g.workspace,
+            current_user,
+            send_key,
+            draft,
+            wait=0 if is_fragment_request() else outbox.IN_FLIGHT_WAIT,
+        )
     except KeyReusedError as error:
         return _refused(str(error), 422)
     except InFlightError as error:
@@ -247,7 +205,7 @@ def send(workspace_id):
         flash(send_state.replay_message(submitted.request), "info")
     elif not outbox.start(submitted.request, client):
         flash(send_state.queue_down_message(submitted.request), "info")
-    return redirect_to(url_for("messages.status", workspace_id=workspace_id,
+    return redirect_to(url_for("messages.status", workspace_id=g.workspace.id,
                                request_id=submitted.request.id))  # fmt: skip
 
 

@@ -63,6 +63,18 @@ def settings(workspace_id):
     return render_page(TEMPLATE, **_ctx())
 
 
+def _flash_change(change) -> None:
+    """What the settings form's save did, in one message."""
+    if change.token_cleared:
+        message = _("Settings saved. The API token was removed because the gateway URL or "
+                    "API family changed: enter the token for the new gateway below.")  # fmt: skip
+        flash(message, "warning")
+    elif change.token_stored:
+        flash(_("Settings and token saved. Use “Test connection” to check them."), "success")
+    else:
+        flash(_("Settings saved.") if change.changed else _("Nothing changed."), "success")
+
+
 @bp.post("/w/<int:workspace_id>/settings")
 @workspace_required("settings.manage")
 def update_settings(workspace_id):
@@ -79,14 +91,7 @@ def update_settings(workspace_id):
         if refused is not None:
             return refused
     change = gotone.update_settings(g.workspace, current_user, values, new_token)
-    if change.token_cleared:
-        message = _("Settings saved. The API token was removed because the gateway URL or "
-                    "API family changed: enter the token for the new gateway below.")  # fmt: skip
-        flash(message, "warning")
-    elif change.token_stored:
-        flash(_("Settings and token saved. Use “Test connection” to check them."), "success")
-    else:
-        flash(_("Settings saved.") if change.changed else _("Nothing changed."), "success")
+    _flash_change(change)
     response = after_change("workspaces.settings", TEMPLATE, "settings_form", _ctx)
     if change.token_cleared or change.token_stored:
         response = with_oob(response, TEMPLATE, "token_panel", **_ctx())

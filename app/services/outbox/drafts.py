@@ -19,7 +19,7 @@ from ...models import User, Workspace
 from ...models.outbox import PLAIN, QUEUED, SCHEDULED, SENDING, OutboxMessage, SendRequest
 from ...models.types import utcnow
 from .. import audit, merge
-from ..compose import message_segments
+from ..segments import message_segments
 from .delivery import MAX_CALL
 from .send_job import add_job, needs_job
 
