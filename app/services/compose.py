@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 
@@ -191,8 +191,10 @@ def _draft(workspace: Workspace, data: Mapping[str, Any], people: Recipients) ->
     when = None
     if data.get("send_on") and data.get("send_at"):
         when = scheduling.to_utc(workspace, data["send_on"], data["send_at"])
+    # The form's validators make text and type strings before anything is sent; the live
+    # panel may pass None, as it always did (a cast, not a conversion: nothing changes).
     return outbox.Draft(
-        text=data.get("text"), recipients=people.people, type=kind,
+        text=cast(str, data.get("text")), recipients=people.people, type=cast(str, kind),
         sender_id=data.get("sender_id") or None,
         dlt_template_id=data.get("dlt_template_id") or None,
         language=data.get("language") or None if kind == "voice" else None,

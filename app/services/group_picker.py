@@ -31,8 +31,10 @@ def listed(client: GoToneClient | None) -> tuple[list[Group], str | None]:
 def chosen(client: GoToneClient | None, uids: list[str]) -> list[Group]:
     """The chosen groups, one `show` each, for their names; any the gateway cannot show are
     left out here and reported by the recipients' expansion (which reads every one)."""
-    found = []
-    for uid in uids[:MAX_LISTED] if client is not None else []:
+    found: list[Group] = []
+    if client is None:
+        return found
+    for uid in uids[:MAX_LISTED]:
         with contextlib.suppress(GoToneError):
             found.append(client.get_group(uid))
     return found

@@ -26,10 +26,13 @@ class Attempt:
 
 
 def _signed_in(user: User, ip: str | None, agent: str | None, **details) -> Attempt:
-    user.session_token = sessions.create(user, ip, agent)
+    token = sessions.create(user, ip, agent)
+    # A per-request attribute, not a column: the model declares it `= None` without a type
+    # (an annotation would make the declarative mapping treat it as a column).
+    user.session_token = token  # type: ignore[assignment]
     audit.record(user, None, "login.succeeded", user.email, **details)
     db.session.commit()
-    return Attempt(user, user.session_token)
+    return Attempt(user, token)
 
 
 def with_password(email: str, password: str, ip: str | None, agent: str | None) -> Attempt:
