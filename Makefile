@@ -54,16 +54,20 @@ test: $(STAMP)
 # The database-backed suites again on PostgreSQL. Left to the SQLite pass: the client and
 # simulator suites (no database), tests marked sqlite_only (SQLite's own locks), the browser tests (they drive the same views the web suites
 # run here) and the gateway fault matrices (what they vary is the gateway, not the database).
-# Form fuzzing runs its 500 examples per form on SQLite; here 50 check what PostgreSQL alone
-# refuses (NUL characters, integer ranges) without doubling CI's longest suite.
+# Form fuzzing runs its 100 examples per form on SQLite (CI; 500 in test-long); here 50 check
+# what PostgreSQL alone refuses (NUL characters, integer ranges) without doubling CI's
+# longest suite.
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PG_LEFT_TO_SQLITE := --ignore=tests/gotone --ignore=tests/simulator --ignore=tests/e2e \
 	--ignore=tests/reliability/test_fault_matrix.py --ignore=tests/web/test_gateway_errors.py
 test-pg: $(STAMP)
 	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-50} PORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest $(XDIST) -m 'not slow and not sqlite_only' $(PG_LEFT_TO_SQLITE) --durations=15 $(PYTEST_ARGS)
 
+# The long variants (tests marked slow), then form fuzzing at 500 examples per form to look
+# for new finds (CI runs 100: tests/fuzz/harness.py says why).
 test-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+	PORTAL_FUZZ_EXAMPLES=$${PORTAL_FUZZ_EXAMPLES:-500} $(BIN)/python -m pytest $(XDIST) tests/fuzz $(PYTEST_ARGS)
 
 # Benchmarks (issue 8): each prints a table and its ratios; `make bench` runs them all.
 BENCH_STAMP := $(VENV)/.installed-bench

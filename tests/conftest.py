@@ -14,6 +14,7 @@ import uuid
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import create_engine, inspect, text
 
 from app import create_app
@@ -186,14 +187,23 @@ class _EmptyContextManager:
         return self._ctx.run(self._cm.__exit__, *exc)
 
 
+@pytest.fixture(scope="session")
+def jinja_bytecode_cache(tmp_path_factory) -> FileSystemBytecodeCache:
+    """Compiled templates shared by every app of this test process: each test builds its own
+    app, whose Jinja environment would otherwise compile every template it renders again.
+    (A template's entry is keyed by its name and the checksum of its source.)"""
+    return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja-bytecode")))
+
+
 @pytest.fixture
-def make_app(tmp_path, pg_schema):
+def make_app(tmp_path, pg_schema, jinja_bytecode_cache):
     """Build an app with extra overrides; its database starts empty."""
     built = []
 
     def factory(**extra):
         app = create_app(portal_config(tmp_path, pg_schema, **extra))
         app.test_client_class = PortalClient
+        app.jinja_env.bytecode_cache = jinja_bytecode_cache
         with app.app_context():
             reset_schema()
         built.append(app)

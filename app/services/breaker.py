@@ -41,6 +41,10 @@ from . import scope
 
 HALF_OPEN_RETRY = 1  # seconds a caller is told to wait while another call probes
 
+# The breakers' clock, looked up at each call: the tests replace it to pass a cool-down
+# without sleeping on the real clock (tests/reliability/test_circuit_breaker.py).
+monotonic = time.monotonic
+
 
 def unanswered(error: GoToneError) -> bool:
     """True for a failure that got no HTTP answer at all: the kind that costs a timeout."""
@@ -71,7 +75,7 @@ class Breaker:
         with self._lock:
             if self._opened_at is None:
                 return
-            left = self._opened_at + self.cooldown - time.monotonic()
+            left = self._opened_at + self.cooldown - monotonic()
             if left <= 0 and not self._probing:
                 self._probing = True  # half-open: this call is the one probe
                 return
@@ -90,7 +94,7 @@ class Breaker:
                 return
             self._consecutive += 1
             if probe or self._consecutive >= self.failures:
-                self._opened_at = time.monotonic()
+                self._opened_at = monotonic()
 
 
 def breaker_for(workspace_id: int, base_url: str) -> Breaker:

@@ -38,8 +38,10 @@ def live_portal(make_app, sim):
         yield base
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium per test process: launching it for every test cost more than most of
+    the tests themselves."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"Chromium not found at {CHROMIUM}; browser tests must run in CI")
@@ -50,3 +52,13 @@ def browser():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The process's Chromium. A test opens its own contexts (each with its own cookies and
+    storage, and the options it needs); whatever it leaves open is closed after it, so no
+    login, cookie or page outlives its test."""
+    yield chromium
+    for context in list(chromium.contexts):
+        context.close()

@@ -28,8 +28,14 @@ from hypothesis import strategies as st
 
 from tests.conftest import HX
 
-# 500 examples per form in CI, 50 locally; PORTAL_FUZZ_EXAMPLES overrides both.
-EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES") or (500 if os.environ.get("CI") else 50))
+# 100 examples per form in CI, 50 locally, 500 in `make test-long`; PORTAL_FUZZ_EXAMPLES
+# overrides all three. CI's examples are derandomized (the same every run), and 100 still find
+# what 500 found: with the range fix of e821033 reverted, test_update_pace and
+# test_transfer_ownership fail at 100 (the 400-digit pace and owner id); the one find 100 miss,
+# a balance warning of 'sNaN', is a fixed check (test_forms_workspaces), as the ids past the
+# database integer are (test_forms_get). The 400 more per form cost CI minutes and would only
+# pay for new finds, which test-long looks for.
+EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES") or (100 if os.environ.get("CI") else 50))
 
 FUZZ = settings(
     max_examples=EXAMPLES,

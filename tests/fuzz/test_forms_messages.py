@@ -28,7 +28,7 @@ from tests.fuzz.harness import (
     submissions,
 )
 
-# 500 examples of one form can outlast the suite's 120 s per test on a loaded CI machine.
+# 500 examples of one form (make test-long) can outlast the suite's 120 s per test under load.
 pytestmark = pytest.mark.timeout(600)
 
 TOMORROW = (date.today() + timedelta(days=2)).isoformat()

@@ -17,9 +17,18 @@ from app.models import UserSession, Workspace
 from app.permissions import ROLE_ORDER, Role
 from app.services import gotone, invitations, jobs, keys, workspaces
 from tests.factories import PASSWORD, add_member, login, make_user, make_workspace
-from tests.fuzz.harness import ACCEPTED, FUZZ, Fuzzer, field_values, sample, submissions
+from tests.fuzz.harness import (
+    ACCEPTED,
+    FUZZ,
+    REJECTED,
+    Fuzzer,
+    Submission,
+    field_values,
+    sample,
+    submissions,
+)
 
-# 500 examples of one form can outlast the suite's 120 s per test on a loaded CI machine.
+# 500 examples of one form (make test-long) can outlast the suite's 120 s per test under load.
 pytestmark = pytest.mark.timeout(600)
 
 names = st.text(max_size=30) | sample("Acme", "  Acme  ", "x" * 100, "x" * 101, " " * 100 + "x")
@@ -196,6 +205,26 @@ def test_update_settings(client, workspace):
             assert warning is None or Decimal(0) <= warning <= Decimal("9999999999.99"), warning
 
     run()
+
+
+def test_balance_warnings_no_range_can_compare_are_refused(client, workspace):
+    """Fixed checks for a find of 500 examples that CI's 100 do not reach: a balance warning
+    of 'sNaN' raised in the range check (a 500; fixed by forms.SafeNumberRange)."""
+    fuzzer = Fuzzer(client, "workspaces.update_settings: numbers no range compares", form=False)
+    settings = gotone.get_settings(workspace)
+    fields = [
+        ("base_url", settings.base_url or ""),
+        ("family", settings.family or "v3"),
+        ("timezone", settings.timezone or "UTC"),
+        ("default_country", "US"),
+        ("password", PASSWORD),
+    ]
+    for value in ("sNaN", "-sNaN", "NaN", "Infinity", "1e309", "9" * 400):
+        for htmx in (False, True):
+            _forgive()
+            sub = Submission([*fields, ("balance_warning_below", value)], htmx)
+            response = fuzzer.post(f"/w/{workspace.id}/settings", sub)
+            assert fuzzer.judge(response, sub) == REJECTED, value
 
 
 def test_set_token(client, workspace):

@@ -4,6 +4,10 @@ With the gateway hanging, the first GOTONE_BREAKER_FAILURES gateway pages each w
 client timeout; after that they answer at once with the alert (503, Retry-After) while login
 and the settings page stay fast; after the fault clears and the cool-down passes, one probe
 closes the breaker and the pages work again. Answers, even error answers, never open it.
+
+The breaker opens on real timeouts against the hanging simulator (the first test times them);
+the cool-downs pass on the breakers' clock (the `clock` fixture) instead of a sleep, which
+made these tests slow and, under load, flaky.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from app.jobs import drain, wake
 from app.models import Job, JobItem, SendRequest
 from app.models import jobs as states
 from app.models.outbox import ACCEPTED, DONE, QUEUED
-from app.services import gotone, imports, jobs
+from app.services import breaker, gotone, imports, jobs
 from tests.conftest import HX, report_figure
 from tests.factories import PASSWORD, login, make_workspace
 
@@ -42,6 +46,27 @@ def app(make_app):
     with app.app_context():
         yield app
         _db.session.remove()
+
+
+class Clock:
+    """The breakers' clock, stopped: it moves only when a test advances it, so a loaded
+    machine's slow requests never end a cool-down early (which let a call through)."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(breaker, "monotonic", fake)
+    return fake
 
 
 @pytest.fixture
@@ -73,7 +98,7 @@ def _api_calls(sim) -> int:
 
 
 def test_a_hanging_gateway_opens_the_breaker_pages_answer_fast_and_recover(
-    app, client, sim, owner, sim_workspace
+    app, client, sim, owner, sim_workspace, clock
 ):
     base = f"/w/{sim_workspace.id}"
     failures = app.config["GOTONE_BREAKER_FAILURES"]
@@ -91,8 +116,13 @@ def test_a_hanging_gateway_opens_the_breaker_pages_answer_fast_and_recover(
     # Open: no call reaches the gateway; every gateway page answers at once with the alert.
     # (Each page is rendered once before it is timed: a template's first render compiles it.)
     calls = _api_calls(sim)
-    fast, pages = [], [f"{base}/groups", f"{base}/messages/gateway-history",
-                       f"{base}/groups/0123456789abc", f"{base}/jobs/import?group=0123456789abc"]
+    fast: list[float] = []
+    pages = [
+        f"{base}/groups",
+        f"{base}/messages/gateway-history",
+        f"{base}/groups/0123456789abc",
+        f"{base}/jobs/import?group=0123456789abc",
+    ]
     for rounds, url in enumerate(pages * 3):
         for headers in (HX, {}):
             response, seconds = _timed(client, url, headers)
@@ -127,7 +157,7 @@ def test_a_hanging_gateway_opens_the_breaker_pages_answer_fast_and_recover(
         assert sorted(timings)[-2] < FAST and max(timings) < TIMEOUT / 2, timings
 
     # Half-open while still hanging: one probe waits the timeout and re-opens the breaker.
-    time.sleep(COOLDOWN)
+    clock.advance(COOLDOWN)
     probe, probe_seconds = _timed(client, f"{base}/groups", HX)
     after, after_seconds = _timed(client, f"{base}/groups", HX)
     assert (probe.status_code, after.status_code) == (504, 503)
@@ -136,7 +166,7 @@ def test_a_hanging_gateway_opens_the_breaker_pages_answer_fast_and_recover(
 
     # Healed: after the cool-down the probe succeeds and the breaker is closed again.
     sim.control.clear_faults()
-    time.sleep(COOLDOWN)
+    clock.advance(COOLDOWN)
     started = time.monotonic()
     for url in (f"{base}/groups", base, f"{base}/messages/gateway-history"):
         response = client.get(url)
@@ -221,7 +251,7 @@ def test_an_open_breaker_fails_fast_with_a_typed_error_that_sent_nothing(
 
 
 def test_an_import_against_a_dead_gateway_backs_off_without_spending_attempts(
-    app, sim, owner, sim_workspace, gateway_token
+    app, sim, owner, sim_workspace, gateway_token, clock
 ):
     group = sim.control.seed_group(gateway_token, "Customers")["uid"]
     numbers = ["+1 202 555 0130", "+1 202 555 0131", "+1 202 555 0132"]
@@ -239,7 +269,7 @@ def test_an_import_against_a_dead_gateway_backs_off_without_spending_attempts(
     assert _api_calls(sim) == calls
     assert {i.state for i in items} == {states.QUEUED} and {i.attempts for i in items} == {0}
     sim.control.clear_faults()
-    time.sleep(COOLDOWN)
+    clock.advance(COOLDOWN)
     wake(job.id)
     for _ in range(5):
         if jobs.run(job.id) is None:
@@ -251,7 +281,7 @@ def test_an_import_against_a_dead_gateway_backs_off_without_spending_attempts(
 
 
 def test_a_send_while_the_breaker_is_open_waits_queued_then_goes_out_once(
-    app, client, sim, owner, sim_workspace, gateway_token
+    app, client, sim, owner, sim_workspace, gateway_token, clock
 ):
     """An open breaker proves nothing was sent: the rows stay queued (a job), not failed."""
     _open_with_resets(app, sim, sim_workspace)
@@ -265,7 +295,7 @@ def test_a_send_while_the_breaker_is_open_waits_queued_then_goes_out_once(
     assert {m.state for m in request.messages} == {QUEUED} and request.job_id is not None
     assert sim.control.sends(gateway_token) == []
     sim.control.clear_faults()
-    time.sleep(COOLDOWN)
+    clock.advance(COOLDOWN)  # the job still waits out the pace's pause, on the real clock
     deadline = time.monotonic() + 20
     while request.state != DONE and time.monotonic() < deadline:
         drain(app)
