@@ -48,12 +48,14 @@ simulator: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(XDIST) --durations=15 $(PYTEST_ARGS)
 
 # The database-backed suites again on PostgreSQL. Left to the SQLite pass: the client and
-# simulator suites (no database), tests marked sqlite_only (SQLite's own locks), the browser tests (they drive the same views the web suites
-# run here) and the gateway fault matrices (what they vary is the gateway, not the database).
+# simulator suites (no database), tests marked sqlite_only (SQLite's own locks), the browser
+# tests (they drive the same views the web suites run here) and the gateway fault matrices (what
+# they vary is the gateway, not the database).
 # Form fuzzing runs its 100 examples per form on SQLite (CI; 500 in test-long); here 50 check
 # what PostgreSQL alone refuses (NUL characters, integer ranges) without doubling CI's
 # longest suite.
@@ -103,6 +105,7 @@ translations: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 clean:

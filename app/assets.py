@@ -45,9 +45,16 @@ DIGEST_LENGTH = 10
 IMMUTABLE = "public, max-age=31536000, immutable"
 MIN_SIZE = 500  # below this, the encoding's own framing eats most of the gain
 COMPRESSIBLE = [
-    "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-    "text/csv", "text/plain", "text/markdown", "image/svg+xml",
-]  # fmt: skip
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "text/csv",
+    "text/plain",
+    "text/markdown",
+    "image/svg+xml",
+]
 # The request's own page or htmx call ("same-origin"), a typed URL or bookmark ("none"), or a
 # client that sends no Sec-Fetch-Site (scripts, old browsers): compressed. See BREACH above.
 _COMPRESS_FOR = {None, "same-origin", "none"}

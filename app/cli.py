@@ -135,8 +135,12 @@ def _token_from_env_or_stdin() -> str | None:
         return token.strip()
     if sys.stdin is not None and not sys.stdin.isatty():
         return sys.stdin.read().strip() or None
-    return click.prompt("GoTone API token (empty: none)", default="", hide_input=True,
-                        show_default=False).strip() or None  # fmt: skip
+    return (
+        click.prompt(
+            "GoTone API token (empty: none)", default="", hide_input=True, show_default=False
+        ).strip()
+        or None
+    )
 
 
 @workspaces_cli.command("create")
@@ -191,14 +195,19 @@ def health_command(workspace_ids: tuple[int, ...], gateways: bool):
     problem = keys.keyring_problem()
     click.echo(f"encryption keys: {'ok' if problem is None else problem}")
     tokens = health.stored_tokens()
-    click.echo(f"stored tokens: {tokens.checked}, decrypt: {tokens.decrypted}, "
-               f"fail: {tokens.failed}")  # fmt: skip
+    click.echo(
+        f"stored tokens: {tokens.checked}, decrypt: {tokens.decrypted}, fail: {tokens.failed}"
+    )
     failed += ["keys"] * (problem is not None or not tokens.ok)
     if tokens.failed:
         click.echo("  `flask secrets check` counts them per key id")
     if gateways:
-        query = db.select(Workspace).join(GoToneSettings).where(
-            GoToneSettings.token_enc.is_not(None)).order_by(Workspace.id)  # fmt: skip
+        query = (
+            db.select(Workspace)
+            .join(GoToneSettings)
+            .where(GoToneSettings.token_enc.is_not(None))
+            .order_by(Workspace.id)
+        )
         if workspace_ids:
             query = query.where(Workspace.id.in_(workspace_ids))
         for workspace in db.session.scalars(query).all():

@@ -52,8 +52,9 @@ def start_simulator(instance: Path, port: int):
     from .simulator.accounts import create_account
     from .simulator.server import SimulatorServer
 
-    sim = SimulatorServer(port=_free_port(port), state_file=str(instance / "simulator.json"),
-                          control=True)  # fmt: skip
+    sim = SimulatorServer(
+        port=_free_port(port), state_file=str(instance / "simulator.json"), control=True
+    )
     with sim.state.lock:
         if sim.state.account_by_token(DEMO_TOKEN) is None:
             create_account(sim.state, token=DEMO_TOKEN, balance=1000)

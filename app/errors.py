@@ -49,7 +49,7 @@ def _messages() -> dict[int, str]:
         413: _(
             "This request is larger than the portal accepts here. Shorten what you entered "
             "and send it again."
-        ),  # fmt: skip
+        ),
         429: _("Too many attempts. Wait a few minutes and try again."),
         500: _("The error has been logged. Please try again."),
     }
@@ -135,15 +135,22 @@ def handle_gateway(error: GoToneError):
         message, hint = _("GoTone refused this workspace's API token."), None
         if isinstance(error, PermissionDeniedError):
             message = _("GoTone does not allow this workspace's API token to do this.")
-    body, status = _render(status, message, "errors/gateway.html", gateway_error=True,
-                           hint=hint, token_problem=token_problem)  # fmt: skip
+    body, status = _render(
+        status,
+        message,
+        "errors/gateway.html",
+        gateway_error=True,
+        hint=hint,
+        token_problem=token_problem,
+    )
     return body, status, headers
 
 
 def handle_unavailable(error: ServiceUnavailableError):
     log.warning("service unavailable: %s", error.message)
-    body, status = _render(503, error.message, "errors/gateway.html",
-                           settings_link=error.settings_link)  # fmt: skip
+    body, status = _render(
+        503, error.message, "errors/gateway.html", settings_link=error.settings_link
+    )
     return body, status, {"Retry-After": "60"}
 
 
@@ -157,8 +164,12 @@ def handle_database_down(error: OperationalError):
         db.session.rollback()
     except SQLAlchemyError:
         log.debug("rollback after a database outage failed too", exc_info=True)
-    log.error("database unavailable (request %s): %s", g.get("request_id"),
-              type(getattr(error, "orig", None) or error).__name__, exc_info=error)  # fmt: skip
+    log.error(
+        "database unavailable (request %s): %s",
+        g.get("request_id"),
+        type(getattr(error, "orig", None) or error).__name__,
+        exc_info=error,
+    )
     g._login_user = login_manager.anonymous_user()
     message = _("The portal's database cannot be reached right now. Try again in a minute.")
     body, status = _render(503, message, "errors/error.html")

@@ -49,8 +49,9 @@ def job_defaults(instance_path: str) -> dict[str, Any]:
     return {
         # The Huey queue: its name (one per deployment, or per test) and the SQLite file.
         "JOBS_QUEUE_NAME": _env("PORTAL_JOBS_QUEUE", "portal-jobs"),
-        "JOBS_SQLITE_FILE": _env("PORTAL_JOBS_SQLITE_FILE",
-                                 str(Path(instance_path) / "jobs-queue.db")),  # fmt: skip
+        "JOBS_SQLITE_FILE": _env(
+            "PORTAL_JOBS_SQLITE_FILE", str(Path(instance_path) / "jobs-queue.db")
+        ),
         # Uploaded files and exports live here, one folder per job.
         "JOBS_DIR": _env("PORTAL_JOBS_DIR", str(Path(instance_path) / "jobs")),
         # Gateway calls per window per workspace; the gateway's documented default is 60/min.
@@ -144,8 +145,9 @@ def _run_and_reschedule(app: Flask, job_id: int, retry: int = 0) -> None:
             log.exception("job %s: runner failed; the sweeper wakes it again", job_id)
             return
         wait = retry_delay(retry)
-        log.warning("job %s: runner met %s; trying again in %.1f s", job_id,
-                    type(error).__name__, wait)  # fmt: skip
+        log.warning(
+            "job %s: runner met %s; trying again in %.1f s", job_id, type(error).__name__, wait
+        )
         try:
             wake(job_id, delay=wait, app=app, retry=retry + 1)
         except Exception:  # the queue itself is down: the sweeper wakes the job later
@@ -155,8 +157,9 @@ def _run_and_reschedule(app: Flask, job_id: int, retry: int = 0) -> None:
         wake(job_id, delay=delay, app=app)
 
 
-def wake(job_id: int, *, delay: float = 0, copies: int = 1, app: Flask | None = None,
-         retry: int = 0) -> None:  # fmt: skip
+def wake(
+    job_id: int, *, delay: float = 0, copies: int = 1, app: Flask | None = None, retry: int = 0
+) -> None:
     """Queue `copies` runner tasks for the job (after the caller committed).
 
     Several copies are separate queue entries, so idle consumers (on any host) take some.
@@ -217,8 +220,7 @@ class Sweeper(threading.Thread):
 def make_consumer(app: Flask, workers: int) -> Consumer:
     huey = app.extensions["huey"]
     # Poll at least once a second when idle: a freshly queued import starts promptly.
-    return Consumer(huey, workers=workers, periodic=False, max_delay=1.0,
-                    check_worker_health=True)  # fmt: skip
+    return Consumer(huey, workers=workers, periodic=False, max_delay=1.0, check_worker_health=True)
 
 
 def run_worker(app: Flask, workers: int) -> None:

@@ -28,23 +28,33 @@ def member_key() -> str:
 
 
 def _limit(setting: str, message, methods=None):
-    return limiter.limit(lambda: current_app.config[setting], key_func=member_key,
-                         methods=methods, error_message=message)  # fmt: skip
+    return limiter.limit(
+        lambda: current_app.config[setting],
+        key_func=member_key,
+        methods=methods,
+        error_message=message,
+    )
 
 
 def _sends() -> str:
-    return _("You are sending faster than this workspace allows for one member. Nothing was "
-             "sent by this request.")  # fmt: skip
+    return _(
+        "You are sending faster than this workspace allows for one member. Nothing was "
+        "sent by this request."
+    )
 
 
 def _exports() -> str:
-    return _("You are exporting faster than this workspace allows for one member. Nothing "
-             "was exported by this request.")  # fmt: skip
+    return _(
+        "You are exporting faster than this workspace allows for one member. Nothing "
+        "was exported by this request."
+    )
 
 
 def _refreshes() -> str:
-    return _("You are refreshing faster than this workspace allows for one member. Nothing "
-             "was refreshed by this request.")  # fmt: skip
+    return _(
+        "You are refreshing faster than this workspace allows for one member. Nothing "
+        "was refreshed by this request."
+    )
 
 
 # Decorators, one line above a view's route decorator's view function.

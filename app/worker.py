@@ -15,12 +15,18 @@ import os
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m app.worker", description=__doc__)
-    parser.add_argument("--workers", "-w", type=int,
-                        default=int(os.environ.get("PORTAL_JOBS_WORKERS", "4")),
-                        help="worker threads (default 4, or PORTAL_JOBS_WORKERS)")  # fmt: skip
+    parser.add_argument(
+        "--workers",
+        "-w",
+        type=int,
+        default=int(os.environ.get("PORTAL_JOBS_WORKERS", "4")),
+        help="worker threads (default 4, or PORTAL_JOBS_WORKERS)",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("PORTAL_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=os.environ.get("PORTAL_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
     from . import create_app
     from .jobs import run_worker

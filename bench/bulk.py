@@ -91,8 +91,12 @@ class Bench:
         self.args = args
         self.stack = Stack(database_url=args.database_url)
         self.procs: list[subprocess.Popen] = []
-        self.env = {**self.stack.env(), "PORTAL_JOBS_RUNNERS": str(args.runners),
-                    "PORTAL_JOBS_PACE": str(UNLIMITED), "PORTAL_LOG_LEVEL": "WARNING"}  # fmt: skip
+        self.env = {
+            **self.stack.env(),
+            "PORTAL_JOBS_RUNNERS": str(args.runners),
+            "PORTAL_JOBS_PACE": str(UNLIMITED),
+            "PORTAL_LOG_LEVEL": "WARNING",
+        }
 
     # -- processes ----------------------------------------------------------------------------
     def spawn(self, command: list[str], log: str) -> subprocess.Popen:
@@ -105,11 +109,22 @@ class Bench:
         from app.simulator.control import SimulatorControl
 
         stack = self.stack
-        self.sim = self.spawn([sys.executable, "-m", "app.simulator", "--port",
-                               str(stack.sim_port), "--control", "--keep-alive",
-                               "--rate-limit", str(UNLIMITED),
-                               "--latency-ms", str(self.args.latency_ms)],
-                              "simulator.log")  # fmt: skip
+        self.sim = self.spawn(
+            [
+                sys.executable,
+                "-m",
+                "app.simulator",
+                "--port",
+                str(stack.sim_port),
+                "--control",
+                "--keep-alive",
+                "--rate-limit",
+                str(UNLIMITED),
+                "--latency-ms",
+                str(self.args.latency_ms),
+            ],
+            "simulator.log",
+        )
         wait_http(stack.sim_url + "/_control/config")
         self.control = SimulatorControl(stack.sim_url)
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("PORTAL_")})
@@ -119,8 +134,9 @@ class Bench:
         from app.extensions import db
         from app.services import accounts, gotone, workspaces
 
-        self.app = create_app({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024,
-                               "ARGON2_PARALLELISM": 1})  # fmt: skip
+        self.app = create_app(
+            {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
+        )
         self.ctx = self.app.app_context()
         self.ctx.push()
         upgrade(directory=str(ROOT / "migrations"))
@@ -130,9 +146,13 @@ class Bench:
         gotone.set_token(self.workspace, self.user, TOKEN)
         self.user_id, self.workspace_id = self.user.id, self.workspace.id
         db.session.commit()
-        self.workers = [self.spawn([sys.executable, "-m", "app.worker", "--workers",
-                                    str(self.args.threads)], f"worker{n}.log")
-                        for n in range(self.args.consumers)]  # fmt: skip
+        self.workers = [
+            self.spawn(
+                [sys.executable, "-m", "app.worker", "--workers", str(self.args.threads)],
+                f"worker{n}.log",
+            )
+            for n in range(self.args.consumers)
+        ]
         return self
 
     def __exit__(self, *exc) -> None:
@@ -204,9 +224,17 @@ class Bench:
         calls, answered = self.gateway_counts(workload, job_id, started, ended)
         concurrency = min(self.args.runners, self.args.consumers * self.args.threads)
         ideal = limit / 60 if limited else concurrency / (self.args.latency_ms / 1000)
-        result = Result(workload, setting, done, ended - started, ideal, calls,
-                        max(0, calls - answered), cpu_after[0] - cpu_before[0],
-                        cpu_after[1] - cpu_before[1])  # fmt: skip
+        result = Result(
+            workload,
+            setting,
+            done,
+            ended - started,
+            ideal,
+            calls,
+            max(0, calls - answered),
+            cpu_after[0] - cpu_before[0],
+            cpu_after[1] - cpu_before[1],
+        )
         if not limited and self.args.direct:
             result.direct = self.direct(workload, concurrency)
         return result
@@ -256,7 +284,8 @@ class Bench:
         self.fresh_account(limit)
         group = self.control.seed_group(TOKEN, "Bench import")["uid"]
         lines = "phone,first_name\n" + "\n".join(
-            f"1202{5_000_000 + n:07d},First{n}" for n in range(self.args.rows))
+            f"1202{5_000_000 + n:07d},First{n}" for n in range(self.args.rows)
+        )
         upload = FileStorage(io.BytesIO(lines.encode()), filename="bench.csv")
         workspace, user = self.objects()
         job = imports.create_import(workspace, user, group, "Bench import", upload, None)
@@ -279,8 +308,14 @@ class Bench:
         from app.services.gotone import client_for
 
         self.fresh_account()
-        people = [{"phone": f"1202{5_000_000 + n:07d}", "first_name": f"First{n}",
-                   "last_name": f"Last{n}"} for n in range(self.args.rows)]  # fmt: skip
+        people = [
+            {
+                "phone": f"1202{5_000_000 + n:07d}",
+                "first_name": f"First{n}",
+                "last_name": f"Last{n}",
+            }
+            for n in range(self.args.rows)
+        ]
         group = self.control.seed_group(TOKEN, "Bench send", people)["uid"]
         workspace, user = self.objects()
         recipients = compose.collect(workspace, client_for(workspace), "", [group]).people
@@ -311,8 +346,9 @@ class Bench:
         while time.monotonic() < deadline and jobs.unfinished(job.id)[1]:
             time.sleep(0.1)
 
-    def gateway_counts(self, workload: str, job_id: int, started: float,
-                       ended: float) -> tuple[int, int]:  # fmt: skip
+    def gateway_counts(
+        self, workload: str, job_id: int, started: float, ended: float
+    ) -> tuple[int, int]:
         """(calls logged in the run, calls processed) for the workload's gateway path."""
         from sqlalchemy import func, select
 
@@ -321,29 +357,41 @@ class Bench:
         from app.models import jobs as states
 
         suffix = "/store" if workload == "import" else "/sms/send"
-        logged = [r for r in self.control.requests() if r["method"] == "POST"
-                  and r["path"].endswith(suffix) and r["time"] >= started]  # fmt: skip
+        logged = [
+            r
+            for r in self.control.requests()
+            if r["method"] == "POST" and r["path"].endswith(suffix) and r["time"] >= started
+        ]
         if workload == "import":
             # Every item with an answer from the gateway (created, already there, refused).
-            answered = db.session.scalar(select(func.count()).where(
-                JobItem.job_id == job_id,
-                JobItem.state.in_((states.ITEM_DONE, states.ITEM_REJECTED)),
-                JobItem.outcome != "invalid", JobItem.outcome != "duplicate"))  # fmt: skip
+            answered = db.session.scalar(
+                select(func.count()).where(
+                    JobItem.job_id == job_id,
+                    JobItem.state.in_((states.ITEM_DONE, states.ITEM_REJECTED)),
+                    JobItem.outcome != "invalid",
+                    JobItem.outcome != "duplicate",
+                )
+            )
         else:
-            answered = db.session.scalar(select(func.count()).where(
-                OutboxMessage.request_id == select(SendRequest.id)
-                .where(SendRequest.job_id == job_id).scalar_subquery(),
-                OutboxMessage.state.in_(("accepted", "failed"))))  # fmt: skip
+            answered = db.session.scalar(
+                select(func.count()).where(
+                    OutboxMessage.request_id
+                    == select(SendRequest.id).where(SendRequest.job_id == job_id).scalar_subquery(),
+                    OutboxMessage.state.in_(("accepted", "failed")),
+                )
+            )
         db.session.commit()
         return len(logged), answered or 0
 
 
 def table(results: list[Result], args: argparse.Namespace) -> str:
     concurrency = min(args.runners, args.consumers * args.threads)
-    head = (f"{'workload':<8} {'setting':<22} {'items':>6} {'secs':>6} {'ideal/s':>8} "
-            f"{'rate/s':>8} {'% ideal':>8} {'direct/s':>8} {'% dir':>6} {'calls':>6} "
-            f"{'429':>5} {'429 %':>6} "
-            f"{'cpu ms/item w+s':>15}  target")  # fmt: skip
+    head = (
+        f"{'workload':<8} {'setting':<22} {'items':>6} {'secs':>6} {'ideal/s':>8} "
+        f"{'rate/s':>8} {'% ideal':>8} {'direct/s':>8} {'% dir':>6} {'calls':>6} "
+        f"{'429':>5} {'429 %':>6} "
+        f"{'cpu ms/item w+s':>15}  target"
+    )
     lines = [head, "-" * len(head)]
     for r in results:
         if r.setting == "a":
@@ -356,36 +404,58 @@ def table(results: list[Result], args: argparse.Namespace) -> str:
             ok = r.share >= TARGET_B and r.refused_share < TARGET_429
         direct = f"{r.direct:.1f}" if r.direct else "-"
         of_direct = f"{r.of_direct:.0%}" if r.of_direct else "-"
-        per_item = (f"{r.worker_cpu / r.items * 1000:.1f}+{r.sim_cpu / r.items * 1000:.1f}"
-                    if r.items else "-")  # fmt: skip
-        lines.append(f"{r.workload:<8} {setting:<22} {r.items:>6} {r.seconds:>6.1f} "
-                     f"{r.ideal:>8.1f} {r.rate:>8.1f} {r.share:>8.1%} {direct:>8} {of_direct:>6} "
-                     f"{r.calls:>6} "
-                     f"{r.refused:>5} {r.refused_share:>6.2%} {per_item:>15}  {target} "
-                     f"{'MET' if ok else 'NOT MET'}")  # fmt: skip
+        per_item = (
+            f"{r.worker_cpu / r.items * 1000:.1f}+{r.sim_cpu / r.items * 1000:.1f}"
+            if r.items
+            else "-"
+        )
+        lines.append(
+            f"{r.workload:<8} {setting:<22} {r.items:>6} {r.seconds:>6.1f} "
+            f"{r.ideal:>8.1f} {r.rate:>8.1f} {r.share:>8.1%} {direct:>8} {of_direct:>6} "
+            f"{r.calls:>6} "
+            f"{r.refused:>5} {r.refused_share:>6.2%} {per_item:>15}  {target} "
+            f"{'MET' if ok else 'NOT MET'}"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000, help="rows / recipients (10,000)")
     parser.add_argument("--latency-ms", type=int, default=20, help="simulator latency (20)")
     parser.add_argument("--limit", type=int, default=600, help="(b): calls a minute (600)")
-    parser.add_argument("--window", type=float, default=120.0,
-                        help="(b): seconds measured before the job is stopped (120)")
-    parser.add_argument("--consumers", type=int, default=1,
-                        help="`python -m app.worker` processes (1)")
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=120.0,
+        help="(b): seconds measured before the job is stopped (120)",
+    )
+    parser.add_argument(
+        "--consumers", type=int, default=1, help="`python -m app.worker` processes (1)"
+    )
     parser.add_argument("--threads", type=int, default=4, help="worker threads each (4)")
-    parser.add_argument("--runners", type=int, default=2,
-                        help="runner tasks per job, PORTAL_JOBS_RUNNERS (2, its default)")
-    parser.add_argument("--only", choices=["import", "send", "a", "b"], action="append",
-                        help="run only these workloads / settings (repeatable)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1,000 rows, 20 s windows")
-    parser.add_argument("--direct", type=int, default=None,
-                        help="(a): calls made directly for the comparison (default --rows: the "
-                             "simulator's contact creation slows as its group grows; 0: none)")
+    parser.add_argument(
+        "--runners",
+        type=int,
+        default=2,
+        help="runner tasks per job, PORTAL_JOBS_RUNNERS (2, its default)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["import", "send", "a", "b"],
+        action="append",
+        help="run only these workloads / settings (repeatable)",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 rows, 20 s windows")
+    parser.add_argument(
+        "--direct",
+        type=int,
+        default=None,
+        help="(a): calls made directly for the comparison (default --rows: the "
+        "simulator's contact creation slows as its group grows; 0: none)",
+    )
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
     args = parser.parse_args()
     if args.quick:
@@ -408,18 +478,25 @@ def main() -> None:
                 results.append(result)
                 if workload == "import":
                     print(f"  dry run of {args.rows} rows: {bench.dry_run_seconds:.1f} s")
-                print(f"  {result.items} items in {result.seconds:.1f} s = {result.rate:.1f}/s "
-                      f"({result.share:.1%} of {result.ideal:.1f}/s)", flush=True)
+                print(
+                    f"  {result.items} items in {result.seconds:.1f} s = {result.rate:.1f}/s "
+                    f"({result.share:.1%} of {result.ideal:.1f}/s)",
+                    flush=True,
+                )
     concurrency = min(args.runners, args.consumers * args.threads)
     print()
-    print(f"Bulk: {args.rows} rows/recipients, simulator latency {args.latency_ms} ms, "
-          f"{args.consumers} consumer(s) x {args.threads} threads, {args.runners} runners per "
-          f"job -> concurrency {concurrency} calls in flight; ideal (a) = {concurrency} / "
-          f"{args.latency_ms} ms; {dialect}; {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"Bulk: {args.rows} rows/recipients, simulator latency {args.latency_ms} ms, "
+        f"{args.consumers} consumer(s) x {args.threads} threads, {args.runners} runners per "
+        f"job -> concurrency {concurrency} calls in flight; ideal (a) = {concurrency} / "
+        f"{args.latency_ms} ms; {dialect}; {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}"
+    )
     print(table(results, args))
-    print(f"direct/s: the same calls ({args.direct}) made directly by `concurrency` threads "
-          "through the portal's client (no jobs, no database): what the simulator and the "
-          "client allow; % dir = rate / direct.")
+    print(
+        f"direct/s: the same calls ({args.direct}) made directly by `concurrency` threads "
+        "through the portal's client (no jobs, no database): what the simulator and the "
+        "client allow; % dir = rate / direct."
+    )
     print("cpu ms/item: CPU time of the consumer processes + of the simulator per item done.")
 
 

@@ -44,8 +44,12 @@ from pathlib import Path
 from load_mix import send_one
 from stack import EMAIL, PASSWORD, ROOT, Stack, children, cpu_seconds, machine_cpu_seconds
 
-TYPES = {"list": ["groups", "contacts"], "history": ["history"], "dashboard": ["dashboard"],
-         "send": ["send"]}  # fmt: skip
+TYPES = {
+    "list": ["groups", "contacts"],
+    "history": ["history"],
+    "dashboard": ["dashboard"],
+    "send": ["send"],
+}
 SHARE = {"list": 60, "history": 20, "dashboard": 10, "send": 10}
 STEPS = ["send 1 compose", "send 2 review", "send 3 send", "login page", "login"]
 TARGET_RPS, TARGET_P95, TARGET_GROWTH = 150, 250, 10.0
@@ -129,28 +133,57 @@ def warm_up(stack: Stack, sessions: int) -> None:
 def processes(stack: Stack, locust_pid: int) -> dict[str, list[int]]:
     master, simulator = stack.procs[-1].pid, stack.procs[0].pid
     # With --keep-alive the simulator is itself a gunicorn master and worker: count both.
-    return {"gunicorn workers": children(master), "gunicorn master": [master],
-            "simulator": [simulator, *children(simulator)], "locust": [locust_pid],
-            "this driver": [os.getpid()]}  # fmt: skip
+    return {
+        "gunicorn workers": children(master),
+        "gunicorn master": [master],
+        "simulator": [simulator, *children(simulator)],
+        "locust": [locust_pid],
+        "this driver": [os.getpid()],
+    }
 
 
 def cpu_sample(groups: dict[str, list[int]]) -> dict:
-    return {"pids": {pid: cpu_seconds(pid) for pids in groups.values() for pid in pids},
-            "machine": machine_cpu_seconds(), "at": time.monotonic()}  # fmt: skip
+    return {
+        "pids": {pid: cpu_seconds(pid) for pids in groups.values() for pid in pids},
+        "machine": machine_cpu_seconds(),
+        "at": time.monotonic(),
+    }
 
 
 def run_locust(stack: Stack, args, out: Path) -> tuple[dict, dict, dict, int]:
     """Runs locust; returns its result, CPU samples at the window's start and end, RSS."""
     result = out / "result.json"
-    env = {**os.environ, "BENCH_WORKSPACE_ID": str(stack.workspace_id),
-           "BENCH_GROUP_UID": stack.group_uid, "BENCH_EMAIL": EMAIL, "BENCH_PASSWORD": PASSWORD,
-           "BENCH_USERS": str(args.users), "BENCH_DURATION": str(args.duration),
-           "BENCH_PACE": str(args.pace), "BENCH_RESULT": str(result)}  # fmt: skip
+    env = {
+        **os.environ,
+        "BENCH_WORKSPACE_ID": str(stack.workspace_id),
+        "BENCH_GROUP_UID": stack.group_uid,
+        "BENCH_EMAIL": EMAIL,
+        "BENCH_PASSWORD": PASSWORD,
+        "BENCH_USERS": str(args.users),
+        "BENCH_DURATION": str(args.duration),
+        "BENCH_PACE": str(args.pace),
+        "BENCH_RESULT": str(result),
+    }
     # -t is only a safety net: the locustfile ends the run --duration s after the last login.
-    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"),
-               "--headless", "-u", str(args.users), "-r", str(args.users),
-               "-t", f"{args.duration + 600}s", "--csv", str(out / "locust"), "--only-summary",
-               "--host", stack.portal]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(ROOT / "bench" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(args.users),
+        "-r",
+        str(args.users),
+        "-t",
+        f"{args.duration + 600}s",
+        "--csv",
+        str(out / "locust"),
+        "--only-summary",
+        "--host",
+        stack.portal,
+    ]
     log = open(out / "locust.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)  # noqa: S603
     groups = start = end = None
@@ -172,27 +205,40 @@ def run_locust(stack: Stack, args, out: Path) -> tuple[dict, dict, dict, int]:
     if start is None or end is None or not result.exists():
         tail = (out / "locust.log").read_text(errors="replace")[-3000:]
         raise SystemExit(f"locust ended without a result (exit {proc.returncode}):\n{tail}")
-    return json.loads(result.read_text()), {"start": start, "end": end, "groups": groups}, rss, \
-        proc.returncode
+    return (
+        json.loads(result.read_text()),
+        {"start": start, "end": end, "groups": groups},
+        rss,
+        proc.returncode,
+    )
 
 
 # -- report ---------------------------------------------------------------------------------
-def report(args, stack: Stack, result: dict, cpu: dict, rss: dict, rss_warm: dict,
-           backend: str) -> bool:  # fmt: skip
+def report(
+    args, stack: Stack, result: dict, cpu: dict, rss: dict, rss_warm: dict, backend: str
+) -> bool:
     window = result["window"]
     seconds = window["end"] - window["start"]
-    entries = {name: {**e, "times": {int(k): v for k, v in e["times"].items()}}
-               for name, e in result["entries"].items()}  # fmt: skip
+    entries = {
+        name: {**e, "times": {int(k): v for k, v in e["times"].items()}}
+        for name, e in result["entries"].items()
+    }
     workers = len(cpu["groups"]["gunicorn workers"])
     threads = os.environ.get("PORTAL_THREADS", "8")
-    print(f"load: {args.users} users, {seconds:.1f} s window, simulator latency "
-          f"{args.latency_ms} ms, gunicorn {workers} workers x {threads} threads (gthread), "
-          f"{backend}, pace {'none (closed loop)' if not args.pace else f'{args.pace}/s/user'}")
-    print(f"machine: {os.cpu_count()} cores, {platform.platform()}, "
-          f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
+    print(
+        f"load: {args.users} users, {seconds:.1f} s window, simulator latency "
+        f"{args.latency_ms} ms, gunicorn {workers} workers x {threads} threads (gthread), "
+        f"{backend}, pace {'none (closed loop)' if not args.pace else f'{args.pace}/s/user'}"
+    )
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.platform()}, "
+        f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
+    )
     print()
-    header = (f"{'type':<11}{'mix':>5}{'share':>7}{'tasks':>8}{'tasks/s':>9}{'p50':>7}{'p95':>7}"
-              f"{'p99':>7}{'max':>7}{'errors':>7}")
+    header = (
+        f"{'type':<11}{'mix':>5}{'share':>7}{'tasks':>8}{'tasks/s':>9}{'p50':>7}{'p95':>7}"
+        f"{'p99':>7}{'max':>7}{'errors':>7}"
+    )
     print(header)
     print("-" * len(header))
     rows = {}
@@ -208,28 +254,37 @@ def report(args, stack: Stack, result: dict, cpu: dict, rss: dict, rss_warm: dic
         top = max(histogram) if histogram else math.nan
         if kind == "total":
             print("-" * len(header))
-        print(f"{kind:<11}{mix:>5}{share:>7}{count:>8}{count / seconds:>9.1f}"
-              f"{rows[kind][1]:>7.0f}{rows[kind][2]:>7.0f}{rows[kind][3]:>7.0f}{top:>7.0f}"
-              f"{errors:>7}")
+        print(
+            f"{kind:<11}{mix:>5}{share:>7}{count:>8}{count / seconds:>9.1f}"
+            f"{rows[kind][1]:>7.0f}{rows[kind][2]:>7.0f}{rows[kind][3]:>7.0f}{top:>7.0f}"
+            f"{errors:>7}"
+        )
     steps = {name: {int(k): v for k, v in t.items()} for name, t in result["steps"].items()}
     http = sum(e["requests"] for n, e in entries.items() if n != "send") + sum(
-        sum(steps.get(s, {}).values()) for s in STEPS[:3])
-    print(f"(times in ms; a send task is 3 HTTP requests: {http} HTTP requests in the window, "
-          f"{http / seconds:.1f}/s; other pages are 1 request each)")
+        sum(steps.get(s, {}).values()) for s in STEPS[:3]
+    )
+    print(
+        f"(times in ms; a send task is 3 HTTP requests: {http} HTTP requests in the window, "
+        f"{http / seconds:.1f}/s; other pages are 1 request each)"
+    )
     print()
     print(f"{'step (outside the mix)':<24}{'count':>7}{'p50':>7}{'p95':>7}{'p99':>7}{'errors':>7}")
     for name in STEPS:
         times = steps.get(name, {})
-        print(f"{name:<24}{sum(times.values()):>7}{pct(times, 50):>7.0f}{pct(times, 95):>7.0f}"
-              f"{pct(times, 99):>7.0f}{result['step_errors'].get(name, 0):>7}")
+        print(
+            f"{name:<24}{sum(times.values()):>7}{pct(times, 50):>7.0f}{pct(times, 95):>7.0f}"
+            f"{pct(times, 99):>7.0f}{result['step_errors'].get(name, 0):>7}"
+        )
 
     errors = rows["total"][4] + window["login_failed"]
     if errors or result["errors"]:
         print()
         print(f"failures ({errors}; login failures: {window['login_failed']}):")
         for error in sorted(result["errors"], key=lambda e: -e["occurrences"])[:20]:
-            print(f"  {error['occurrences']:>6} x {error['method']} {error['name']}: "
-                  f"{error['error'][:160]}")
+            print(
+                f"  {error['occurrences']:>6} x {error['method']} {error['name']}: "
+                f"{error['error'][:160]}"
+            )
 
     # Memory: the workers present at the start, matched by pid at the end.
     print()
@@ -242,15 +297,20 @@ def report(args, stack: Stack, result: dict, cpu: dict, rss: dict, rss_warm: dic
         label = "master" if pid == master else f"worker {pid}"
         s, e = start.get(pid, 0), end.get(pid, 0)
         growth = f"{100 * (e - s) / s:+.1f}%" if s and e else "gone"
-        print(f"{label:<24}{rss_warm.get(pid, 0) / 1024:>9.1f}{s / 1024:>9.1f}{e / 1024:>9.1f}"
-              f"{growth:>9}")
+        print(
+            f"{label:<24}{rss_warm.get(pid, 0) / 1024:>9.1f}{s / 1024:>9.1f}{e / 1024:>9.1f}"
+            f"{growth:>9}"
+        )
     w_start = sum(start[p] for p in worker_pids)
     w_end = sum(end.get(p, 0) for p in worker_pids) + sum(
-        v for p, v in end.items() if p != master and p not in start)
+        v for p, v in end.items() if p != master and p not in start
+    )
     growth = 100 * (w_end - w_start) / w_start if w_start else math.nan
     warm = sum(v for p, v in rss_warm.items() if p != master)
-    print(f"{'workers together':<24}{warm / 1024:>9.1f}"
-          f"{w_start / 1024:>9.1f}{w_end / 1024:>9.1f}{growth:>+8.1f}%")
+    print(
+        f"{'workers together':<24}{warm / 1024:>9.1f}"
+        f"{w_start / 1024:>9.1f}{w_end / 1024:>9.1f}{growth:>+8.1f}%"
+    )
     if gone:
         print(f"(workers {gone} were replaced during the run)")
 
@@ -271,49 +331,70 @@ def report(args, stack: Stack, result: dict, cpu: dict, rss: dict, rss_warm: dic
             if a is not None and b is not None:
                 used += b - a
         ours += used
-        print(f"{group:<24}{used:>8.1f}{used / wall:>7.2f}{100 * used / (wall * cores):>7.0f}%"
-              f"{1000 * used / http_all:>12.1f}")
+        print(
+            f"{group:<24}{used:>8.1f}{used / wall:>7.2f}{100 * used / (wall * cores):>7.0f}%"
+            f"{1000 * used / http_all:>12.1f}"
+        )
     busy = cpu["end"]["machine"][0] - cpu["start"]["machine"][0]
     idle = cpu["end"]["machine"][1] - cpu["start"]["machine"][1]
     other = max(0.0, busy - ours)
     for label, used in [("everything else", other), ("idle", idle)]:
         print(f"{label:<24}{used:>8.1f}{used / wall:>7.2f}{100 * used / (wall * cores):>7.0f}%")
-    print("(cores = CPU s / wall s; ms/request = CPU ms per HTTP request; 'everything else' is "
-          "the machine's busy time outside these processes: other users of the machine, the "
-          "kernel's own work)")
+    print(
+        "(cores = CPU s / wall s; ms/request = CPU ms per HTTP request; 'everything else' is "
+        "the machine's busy time outside these processes: other users of the machine, the "
+        "kernel's own work)"
+    )
 
     # Targets.
     rps = rows["total"][0] / seconds
     p95 = rows["total"][2]
-    checks = [("tasks/s", f">= {TARGET_RPS}", f"{rps:.1f}", rps >= TARGET_RPS),
-              ("p95 (ms)", f"<= {TARGET_P95}", f"{p95:.0f}", p95 <= TARGET_P95),
-              ("errors", "0", str(errors), errors == 0),
-              ("worker memory growth", f"<= {TARGET_GROWTH:.0f}%", f"{growth:+.1f}%",
-               growth <= TARGET_GROWTH)]  # fmt: skip
+    checks = [
+        ("tasks/s", f">= {TARGET_RPS}", f"{rps:.1f}", rps >= TARGET_RPS),
+        ("p95 (ms)", f"<= {TARGET_P95}", f"{p95:.0f}", p95 <= TARGET_P95),
+        ("errors", "0", str(errors), errors == 0),
+        (
+            "worker memory growth",
+            f"<= {TARGET_GROWTH:.0f}%",
+            f"{growth:+.1f}%",
+            growth <= TARGET_GROWTH,
+        ),
+    ]
     print()
     print(f"{'target':<22}{'wanted':>9}{'measured':>10}  result")
     for name, wanted, measured, ok in checks:
         print(f"{name:<22}{wanted:>9}{measured:>10}  {'ok' if ok else 'MISSED'}")
-    print("(a task is a page or a whole send; counting a send's three HTTP requests apart gives "
-          f"{http / seconds:.1f} requests/s. Timings are noisy on a shared 2-core machine.)")
+    print(
+        "(a task is a page or a whole send; counting a send's three HTTP requests apart gives "
+        f"{http / seconds:.1f} requests/s. Timings are noisy on a shared 2-core machine.)"
+    )
     return all(ok for *_, ok in checks)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=int, default=60, help="seconds, after all logged in")
     parser.add_argument("--latency-ms", type=int, default=50, help="the simulator's latency")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py's)"
+    )
     # 50 users who never pause would need 200 requests/s before p95 could be 250 ms (Little's
     # law: 50 in flight / 250 ms); users who read a page pace themselves. 3.5 tasks/s each
     # offers 175 tasks/s (about 210 HTTP requests/s), above the 150/s target.
-    parser.add_argument("--pace", type=float, default=3.5,
-                        help="tasks per second per user (0: no pause, as fast as answered)")
-    parser.add_argument("--database-url", default=None,
-                        help="a PostgreSQL server URL: a fresh database is made on it for the run")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        default=3.5,
+        help="tasks per second per user (0: no pause, as fast as answered)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="a PostgreSQL server URL: a fresh database is made on it for the run",
+    )
     args = parser.parse_args()
 
     drop, backend = None, "SQLite"
@@ -331,8 +412,10 @@ def main() -> None:
             print(f"warming up (stack in {stack.folder})...", flush=True)
             warm_up(stack, 10)
             rss_warm = stack.rss_kib()
-            print(f"running locust: {args.users} users, {args.duration} s after the logins...",
-                  flush=True)  # fmt: skip
+            print(
+                f"running locust: {args.users} users, {args.duration} s after the logins...",
+                flush=True,
+            )
             result, cpu, rss, code = run_locust(stack, args, out)
             print()
             ok = report(args, stack, result, cpu, rss, rss_warm, backend)

@@ -26,8 +26,13 @@ def review_form(compose_page: str, text: str, number: str = NUMBER) -> dict[str,
     found = _KEY.search(compose_page)
     key = (found.group(1) or found.group(2)) if found else uuid.uuid4().hex
     csrf = _CSRF.search(compose_page)
-    return {"csrf_token": csrf.group(1) if csrf else "", "send_key": key, "type": "plain",
-            "numbers": number, "text": text}  # fmt: skip
+    return {
+        "csrf_token": csrf.group(1) if csrf else "",
+        "send_key": key,
+        "type": "plain",
+        "numbers": number,
+        "text": text,
+    }
 
 
 def send_form(review_page: str, review: dict[str, str]) -> dict[str, str]:

@@ -94,10 +94,12 @@ class PortalUser(FastHttpUser):
         try:
             page = self.client.get("/auth/login", name="login page")
             found = _CSRF.search(page.text or "")
-            form = {"csrf_token": found.group(1) if found else "", "email": EMAIL,
-                    "password": PASSWORD}  # fmt: skip
-            answer = self.client.post("/auth/login", name="login", data=form,
-                                      allow_redirects=False)  # fmt: skip
+            form = {
+                "csrf_token": found.group(1) if found else "",
+                "email": EMAIL,
+                "password": PASSWORD,
+            }
+            answer = self.client.post("/auth/login", name="login", data=form, allow_redirects=False)
         finally:
             self.client.request_event = main
         location = (answer.headers or {}).get("location", "") if answer.status_code else ""
@@ -141,8 +143,9 @@ class PortalUser(FastHttpUser):
             if review.status_code != 200:
                 raise RuntimeError(f"review answered {review.status_code}")
             fields = send_form(review.text, form)
-            answer = self.client.post(f"{base}/send", name="send 3 send", data=fields,
-                                      allow_redirects=False)  # fmt: skip
+            answer = self.client.post(
+                f"{base}/send", name="send 3 send", data=fields, allow_redirects=False
+            )
             length += len(answer.content or b"")
             location = (answer.headers or {}).get("location", "")
             if answer.status_code not in (302, 303) or "/sends/" not in location:
@@ -151,13 +154,18 @@ class PortalUser(FastHttpUser):
             error = exc
         finally:
             self.client.request_event = main
-        main.fire(request_type="FLOW", name="send", response_time=(time.perf_counter() - started)
-                  * 1000, response_length=length, exception=error, context={})  # fmt: skip
+        main.fire(
+            request_type="FLOW",
+            name="send",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=length,
+            exception=error,
+            context={},
+        )
 
     def _page(self, path: str, name: str) -> None:
         # A redirect (to the login page, say) is not the page: count it as an error.
-        with self.client.get(path, name=name, allow_redirects=False,
-                             catch_response=True) as answer:  # fmt: skip
+        with self.client.get(path, name=name, allow_redirects=False, catch_response=True) as answer:
             if answer.status_code != 200:
                 answer.failure(f"{name} answered {answer.status_code}")
 
@@ -167,12 +175,33 @@ def _dump(environment, **_kw) -> None:
     """The statistics of the window, with histograms, for bench/load.py."""
     window["end"] = time.time()
     stats = environment.runner.stats
-    entries = {name: {"method": method, "requests": e.num_requests, "failures": e.num_failures,
-                      "bytes": e.total_content_length, "times": dict(e.response_times)}
-               for (name, method), e in stats.entries.items()}  # fmt: skip
-    errors = [{"method": e.method, "name": e.name, "error": StatsError.parse_error(e.error),
-               "occurrences": e.occurrences} for e in stats.errors.values()]  # fmt: skip
-    RESULT.write_text(json.dumps({
-        "window": window, "entries": entries, "errors": errors,
-        "steps": {name: dict(times) for name, times in steps.items()},
-        "step_errors": dict(step_errors)}))
+    entries = {
+        name: {
+            "method": method,
+            "requests": e.num_requests,
+            "failures": e.num_failures,
+            "bytes": e.total_content_length,
+            "times": dict(e.response_times),
+        }
+        for (name, method), e in stats.entries.items()
+    }
+    errors = [
+        {
+            "method": e.method,
+            "name": e.name,
+            "error": StatsError.parse_error(e.error),
+            "occurrences": e.occurrences,
+        }
+        for e in stats.errors.values()
+    ]
+    RESULT.write_text(
+        json.dumps(
+            {
+                "window": window,
+                "entries": entries,
+                "errors": errors,
+                "steps": {name: dict(times) for name, times in steps.items()},
+                "step_errors": dict(step_errors),
+            }
+        )
+    )

@@ -59,11 +59,17 @@ def child(folder: Path, csv_path: Path, database_url: str) -> None:
 
     from app.crypto import generate_key
 
-    os.environ.update({
-        "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "bench" * 8,
-        "PORTAL_ENCRYPTION_KEYS": generate_key(), "PORTAL_DATABASE_URL": database_url,
-        "PORTAL_INSTANCE_PATH": str(folder / "instance"), "PORTAL_LOG_LEVEL": "WARNING",
-        "PORTAL_IMPORT_MAX_MB": "1000"})  # fmt: skip
+    os.environ.update(
+        {
+            "PORTAL_ENV": "production",
+            "PORTAL_SECRET_KEY": "bench" * 8,
+            "PORTAL_ENCRYPTION_KEYS": generate_key(),
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_INSTANCE_PATH": str(folder / "instance"),
+            "PORTAL_LOG_LEVEL": "WARNING",
+            "PORTAL_IMPORT_MAX_MB": "1000",
+        }
+    )
     os.environ.pop("PORTAL_REDIS_URL", None)
     from flask_migrate import upgrade
     from werkzeug.datastructures import FileStorage
@@ -73,8 +79,7 @@ def child(folder: Path, csv_path: Path, database_url: str) -> None:
     from app.models import Job
     from app.services import accounts, imports, jobs, workspaces
 
-    app = create_app({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024,
-                      "ARGON2_PARALLELISM": 1})  # fmt: skip
+    app = create_app({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         user = accounts.create_user("memory@example.com", "memory-password")
@@ -90,32 +95,39 @@ def child(folder: Path, csv_path: Path, database_url: str) -> None:
         jobs.run(job_id)  # the consumer's task: analyse the file (the dry run)
         seconds = time.perf_counter() - started
         job = db.session.get(Job, job_id)
-        report = {"baseline_kib": baseline, "hwm_kib": status_kib("VmHWM"),
-                  "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  "end_kib": status_kib("VmRSS"), "seconds": seconds, "state": job.state,
-                  "rows": job.rows, "to_process": job.to_process, "invalid": job.invalid,
-                  "duplicates": job.duplicates, "dialect": db.engine.dialect.name}  # fmt: skip
+        report = {
+            "baseline_kib": baseline,
+            "hwm_kib": status_kib("VmHWM"),
+            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "end_kib": status_kib("VmRSS"),
+            "seconds": seconds,
+            "state": job.state,
+            "rows": job.rows,
+            "to_process": job.to_process,
+            "invalid": job.invalid,
+            "duplicates": job.duplicates,
+            "dialect": db.engine.dialect.name,
+        }
     print(json.dumps(report))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
     parser.add_argument("--child", nargs=2, metavar=("FOLDER", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         folder = Path(args.child[0])
-        child(folder, Path(args.child[1]),
-              args.database_url or f"sqlite:///{folder / 'portal.db'}")
+        child(folder, Path(args.child[1]), args.database_url or f"sqlite:///{folder / 'portal.db'}")
         return
 
     folder = Path(tempfile.mkdtemp(prefix="portal-memory-"))
     csv_path = folder / "million.csv"
     size = write_csv(csv_path, args.rows)
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(folder),
-               str(csv_path)]  # fmt: skip
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(folder), str(csv_path)]
     if args.database_url:
         command += ["--database-url", args.database_url]
     answer = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
@@ -124,20 +136,28 @@ def main() -> None:
         raise SystemExit(f"the dry run failed (files in {folder})")
     r = json.loads(answer.stdout.strip().splitlines()[-1])
     peak_mb = max(r["hwm_kib"], r["maxrss_kib"]) / 1024
-    print(f"Dry run of a {args.rows:,}-row CSV ({size / 1e6:.1f} MB), {r['dialect']}, "
-          f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}: state {r['state']}, "
-          f"{r['rows']:,} rows = {r['to_process']:,} to import + {r['invalid']:,} invalid + "
-          f"{r['duplicates']:,} repeats")
-    head = (f"{'rows':>9} {'seconds':>8} {'rows/s':>8} {'baseline MB':>12} {'peak MB':>8} "
-            f"{'growth MB':>10} {'target':>10}")  # fmt: skip
+    print(
+        f"Dry run of a {args.rows:,}-row CSV ({size / 1e6:.1f} MB), {r['dialect']}, "
+        f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}: state {r['state']}, "
+        f"{r['rows']:,} rows = {r['to_process']:,} to import + {r['invalid']:,} invalid + "
+        f"{r['duplicates']:,} repeats"
+    )
+    head = (
+        f"{'rows':>9} {'seconds':>8} {'rows/s':>8} {'baseline MB':>12} {'peak MB':>8} "
+        f"{'growth MB':>10} {'target':>10}"
+    )
     print(head)
     print("-" * len(head))
-    print(f"{args.rows:>9,} {r['seconds']:>8.1f} {args.rows / r['seconds']:>8.0f} "
-          f"{r['baseline_kib'] / 1024:>12.1f} {peak_mb:>8.1f} "
-          f"{peak_mb - r['baseline_kib'] / 1024:>10.1f} {'< ' + str(TARGET_MB) + ' MB':>10} "
-          f"{'MET' if peak_mb < TARGET_MB else 'NOT MET'}")  # fmt: skip
-    print("peak = the child's VmHWM (ru_maxrss): its whole life, set-up included; baseline = "
-          "its VmRSS just before the dry run.")
+    print(
+        f"{args.rows:>9,} {r['seconds']:>8.1f} {args.rows / r['seconds']:>8.0f} "
+        f"{r['baseline_kib'] / 1024:>12.1f} {peak_mb:>8.1f} "
+        f"{peak_mb - r['baseline_kib'] / 1024:>10.1f} {'< ' + str(TARGET_MB) + ' MB':>10} "
+        f"{'MET' if peak_mb < TARGET_MB else 'NOT MET'}"
+    )
+    print(
+        "peak = the child's VmHWM (ru_maxrss): its whole life, set-up included; baseline = "
+        "its VmRSS just before the dry run."
+    )
 
 
 if __name__ == "__main__":

@@ -73,8 +73,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=200, help="per page, mode and setting")
     parser.add_argument("--latencies", default="0,50,200")
     parser.add_argument("--users", default="1,20")
@@ -94,6 +95,7 @@ def main() -> None:
             for users in user_counts:
                 per_user = max(1, args.requests // users // args.rounds)
                 for page in PAGES:
+
                     def portal(session, url=urls[page]):
                         answer = session.get(url, timeout=30, allow_redirects=False)
                         if answer.status_code != 200:
@@ -112,19 +114,36 @@ def main() -> None:
                         t, e = run_round(gateway_sessions[:users], direct, per_user)
                         d_times += t
                         errors += e
-                    rows.append((page, latency, users, pct(d_times, 50), pct(d_times, 99),
-                                 pct(p_times, 50), pct(p_times, 99), errors, len(p_times)))
+                    rows.append(
+                        (
+                            page,
+                            latency,
+                            users,
+                            pct(d_times, 50),
+                            pct(d_times, 99),
+                            pct(p_times, 50),
+                            pct(p_times, 99),
+                            errors,
+                            len(p_times),
+                        )
+                    )
                     print(".", end="", flush=True)
     print()
-    header = (f"{'page':<10}{'latency':>8}{'users':>6}{'direct p50':>11}{'p99':>8}"
-              f"{'portal p50':>11}{'p99':>8}{'ratio p50':>10}{'p99':>7}{'own ms':>8}{'errors':>7}")
+    header = (
+        f"{'page':<10}{'latency':>8}{'users':>6}{'direct p50':>11}{'p99':>8}"
+        f"{'portal p50':>11}{'p99':>8}{'ratio p50':>10}{'p99':>7}{'own ms':>8}{'errors':>7}"
+    )
     print(header)
     print("-" * len(header))
     for page, latency, users, d50, d99, p50, p99, errors, _n in rows:
-        print(f"{page:<10}{latency:>6}ms{users:>6}{d50:>11.1f}{d99:>8.1f}{p50:>11.1f}{p99:>8.1f}"
-              f"{p50 / d50:>10.2f}{p99 / d99:>7.2f}{p50 - d50:>8.1f}{errors:>7}")
-    print(f"({rows[-1][-1]} portal requests per row; times in ms; own = portal p50 - direct p50; "
-          "targets: ratio p50 <= 1.10 and p99 <= 1.5 at 20 users and 50 ms, own <= 15 ms at 0 ms)")
+        print(
+            f"{page:<10}{latency:>6}ms{users:>6}{d50:>11.1f}{d99:>8.1f}{p50:>11.1f}{p99:>8.1f}"
+            f"{p50 / d50:>10.2f}{p99 / d99:>7.2f}{p50 - d50:>8.1f}{errors:>7}"
+        )
+    print(
+        f"({rows[-1][-1]} portal requests per row; times in ms; own = portal p50 - direct p50; "
+        "targets: ratio p50 <= 1.10 and p99 <= 1.5 at 20 users and 50 ms, own <= 15 ms at 0 ms)"
+    )
 
 
 if __name__ == "__main__":

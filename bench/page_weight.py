@@ -103,14 +103,22 @@ class Links(HTMLParser):
             self._form = None
 
 
-def fetch(session, url: str, *, fragment: bool = False, referer: str = "", method: str = "GET",
-          data: dict | None = None) -> tuple[int, int, int, str, dict]:  # fmt: skip
+def fetch(
+    session,
+    url: str,
+    *,
+    fragment: bool = False,
+    referer: str = "",
+    method: str = "GET",
+    data: dict | None = None,
+) -> tuple[int, int, int, str, dict]:
     """(status, wire bytes, decompressed bytes, text, headers) of one answer."""
     headers = dict(HEADERS)
     if fragment:
         headers.update({"HX-Request": "true", "HX-Current-URL": referer or url})
-    answer = session.request(method, url, headers=headers, data=data, stream=True,
-                             allow_redirects=False, timeout=60)  # fmt: skip
+    answer = session.request(
+        method, url, headers=headers, data=data, stream=True, allow_redirects=False, timeout=60
+    )
     wire = answer.raw.read(decode_content=False)
     coding = answer.headers.get("Content-Encoding", "")
     body = gzip.decompress(wire) if coding == "gzip" else wire
@@ -138,8 +146,12 @@ def seed(stack: Stack, session) -> dict:
         templates.save(workspace, user, "Welcome", "Hello {first_name|there}, welcome aboard.")
         later = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
         people = [Recipient(f"1202555{n:04d}", f"First{n}", f"Last{n}") for n in range(3)]
-        draft = outbox.Draft(text="Scheduled hello {first_name}", recipients=people,
-                             scheduled_for=later, timezone="UTC")  # fmt: skip
+        draft = outbox.Draft(
+            text="Scheduled hello {first_name}",
+            recipients=people,
+            scheduled_for=later,
+            timezone="UTC",
+        )
         outbox.start(outbox.submit(workspace, user, "bench-scheduled", draft).request)
         rows = "phone,first_name\n12025559001,Ann\nnot a phone,Bob\n12025559002,Cy\n"
         imports.create_import(workspace, user, stack.group_uid, "Customers", None, rows)
@@ -188,8 +200,12 @@ class Crawl:
         while queue and len(self.rows) < self.limit:
             url, fragment, referer, exact = queue.popleft()
             key = self.key(url, fragment, exact)
-            if (key is None or key[0] == "static" or self.seen[key] >= PER_KEY
-                    or (url, fragment) in self.visited):  # fmt: skip
+            if (
+                key is None
+                or key[0] == "static"
+                or self.seen[key] >= PER_KEY
+                or (url, fragment) in self.visited
+            ):
                 continue
             self.seen[key] += 1
             self.visited.add((url, fragment))
@@ -197,19 +213,29 @@ class Crawl:
             for link, is_fragment, is_exact in self.visit(url, key[0], fragment, referer):
                 queue.append((link, is_fragment, url, is_exact))
 
-    def visit(self, url: str, endpoint: str, fragment: bool, referer: str = "",
-              label: str = "") -> list[tuple[str, bool, bool]]:  # fmt: skip
-        status, wire, raw, text, headers = fetch(self.session, url, fragment=fragment,
-                                                 referer=referer)  # fmt: skip
+    def visit(
+        self, url: str, endpoint: str, fragment: bool, referer: str = "", label: str = ""
+    ) -> list[tuple[str, bool, bool]]:
+        status, wire, raw, text, headers = fetch(
+            self.session, url, fragment=fragment, referer=referer
+        )
         kind = "fragment" if fragment else "page"
         if "csv" in headers.get("Content-Type", ""):
             kind = "download"
         moved = headers.get("Location") or headers.get("HX-Redirect")
         if moved:
             kind = "redirect"
-        self.rows.append({"url": label or url.removeprefix(self.stack.portal), "kind": kind,
-                          "endpoint": endpoint, "status": status, "raw": raw, "wire": wire,
-                          "coding": headers.get("Content-Encoding", "-")})  # fmt: skip
+        self.rows.append(
+            {
+                "url": label or url.removeprefix(self.stack.portal),
+                "kind": kind,
+                "endpoint": endpoint,
+                "status": status,
+                "raw": raw,
+                "wire": wire,
+                "coding": headers.get("Content-Encoding", "-"),
+            }
+        )
         if "Content-Security-Policy" in headers:
             self.csp.add(headers["Content-Security-Policy"])
         if moved:
@@ -286,21 +312,36 @@ def main() -> int:
 
         base = compose_url(stack.portal, stack.workspace_id)
         form = review_form(session.get(f"{base}/compose", timeout=30).text, "Hello {first_name}")
-        status, wire, raw, text, headers = fetch(session, f"{base}/review", method="POST",
-                                                 data=form)  # fmt: skip
-        crawl.rows.append({"url": f"POST {base.removeprefix(stack.portal)}/review",
-                           "kind": "page", "endpoint": "messages.review", "status": status,
-                           "raw": raw, "wire": wire,
-                           "coding": headers.get("Content-Encoding", "-")})  # fmt: skip
+        status, wire, raw, text, headers = fetch(
+            session, f"{base}/review", method="POST", data=form
+        )
+        crawl.rows.append(
+            {
+                "url": f"POST {base.removeprefix(stack.portal)}/review",
+                "kind": "page",
+                "endpoint": "messages.review",
+                "status": status,
+                "raw": raw,
+                "wire": wire,
+                "coding": headers.get("Content-Encoding", "-"),
+            }
+        )
         # Anonymous pages, in a session of their own.
         import requests
 
         anonymous = requests.Session()
         crawl_anon = Crawl(stack, anonymous, app, 20)
-        for url in (f"{stack.portal}/auth/login", f"{stack.portal}/auth/signup",
-                    seeded["invitation"]):  # fmt: skip
-            crawl_anon.visit(url, crawl_anon.match(url)[0], False,
-                             label="(anonymous) " + url.removeprefix(stack.portal)[:40])
+        for url in (
+            f"{stack.portal}/auth/login",
+            f"{stack.portal}/auth/signup",
+            seeded["invitation"],
+        ):
+            crawl_anon.visit(
+                url,
+                crawl_anon.match(url)[0],
+                False,
+                label="(anonymous) " + url.removeprefix(stack.portal)[:40],
+            )
         crawl.rows += crawl_anon.rows
         crawl.seen.update((r["endpoint"], False, ()) for r in crawl_anon.rows)
         skipped = crawl.unreached(app)
@@ -309,27 +350,41 @@ def main() -> int:
         crawl.csp |= crawl_anon.csp
 
         # Static files the pages load.
-        statics = sorted(u for u in crawl.loaded if urlsplit(u).path.startswith("/static/")
-                         and u.startswith(stack.portal))  # fmt: skip
+        statics = sorted(
+            u
+            for u in crawl.loaded
+            if urlsplit(u).path.startswith("/static/") and u.startswith(stack.portal)
+        )
         assets = []
         for url in statics:
             status, wire, raw, text, headers = fetch(session, url)
-            assets.append({"url": url.removeprefix(stack.portal), "status": status, "raw": raw,
-                           "wire": wire, "cache": headers.get("Cache-Control", "")})  # fmt: skip
+            assets.append(
+                {
+                    "url": url.removeprefix(stack.portal),
+                    "status": status,
+                    "raw": raw,
+                    "wire": wire,
+                    "cache": headers.get("Cache-Control", ""),
+                }
+            )
             if url.endswith(".css"):
                 crawl.loaded.update(urljoin(url, m[0] or m[1]) for m in _CSS_URL.findall(text))
 
     # -- report ---------------------------------------------------------------------------
     rows = sorted(crawl.rows, key=lambda r: (r["kind"], r["url"]))
-    print(f"\npage weight, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}; "
-          f"bytes on the wire with Accept-Encoding: gzip")  # fmt: skip
+    print(
+        f"\npage weight, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"bytes on the wire with Accept-Encoding: gzip"
+    )
     width = min(90, max(len(r["url"]) for r in rows))
     print(f"\n{'url':<{width}} {'kind':<8} {'status':>6} {'raw KB':>8} {'gzip KB':>8} ratio")
     for r in rows:
         ratio = r["wire"] / r["raw"] if r["raw"] else 1
-        print(f"{r['url'][:width]:<{width}} {r['kind']:<8} {r['status']:>6} {kb(r['raw'])} "
-              f"{kb(r['wire'])} {ratio:5.2f}")  # fmt: skip
+        print(
+            f"{r['url'][:width]:<{width}} {r['kind']:<8} {r['status']:>6} {kb(r['raw'])} "
+            f"{kb(r['wire'])} {ratio:5.2f}"
+        )
         if r["status"] >= 500:
             failures.append(f"{r['url']} answered {r['status']}")
         if r["kind"] != "download" and r["wire"] > PAGE_LIMIT:
@@ -337,37 +392,49 @@ def main() -> int:
     pages = [r for r in rows if r["kind"] in ("page", "fragment")]
     heaviest = max(pages, key=lambda r: r["wire"])
     raw_total, wire_total = sum(r["raw"] for r in pages), sum(r["wire"] for r in pages)
-    print(f"\n{len(pages)} pages and fragments, "
-          f"{sum(r['kind'] == 'download' for r in rows)} downloads, "
-          f"{sum(r['kind'] == 'redirect' for r in rows)} redirects, "
-          f"{len({r['endpoint'] for r in rows})} endpoints; pages and fragments in total "
-          f"{raw_total / 1024:.1f} KB raw, {wire_total / 1024:.1f} KB compressed "
-          f"(ratio {wire_total / raw_total:.2f})")  # fmt: skip
-    print(f"heaviest: {heaviest['url']} {heaviest['wire'] / 1024:.1f} KB compressed "
-          f"(target <= {PAGE_LIMIT // 1024} KB)")  # fmt: skip
+    print(
+        f"\n{len(pages)} pages and fragments, "
+        f"{sum(r['kind'] == 'download' for r in rows)} downloads, "
+        f"{sum(r['kind'] == 'redirect' for r in rows)} redirects, "
+        f"{len({r['endpoint'] for r in rows})} endpoints; pages and fragments in total "
+        f"{raw_total / 1024:.1f} KB raw, {wire_total / 1024:.1f} KB compressed "
+        f"(ratio {wire_total / raw_total:.2f})"
+    )
+    print(
+        f"heaviest: {heaviest['url']} {heaviest['wire'] / 1024:.1f} KB compressed "
+        f"(target <= {PAGE_LIMIT // 1024} KB)"
+    )
     for endpoint, reason in skipped:
         print(f"not fetched: {endpoint} ({reason})")
 
     print(f"\n{'static file':<{width}} {'status':>6} {'raw KB':>8} {'gzip KB':>8}  cache-control")
     for a in assets:
-        print(f"{a['url'][:width]:<{width}} {a['status']:>6} {kb(a['raw'])} {kb(a['wire'])}  "
-              f"{a['cache']}")  # fmt: skip
+        print(
+            f"{a['url'][:width]:<{width}} {a['status']:>6} {kb(a['raw'])} {kb(a['wire'])}  "
+            f"{a['cache']}"
+        )
         if "immutable" not in a["cache"]:
             failures.append(f"{a['url']} is not served with a long immutable cache")
     js = [a for a in assets if a["url"].endswith(".js")]
     js_wire = sum(a["wire"] for a in js)
-    print(f"static total: {sum(a['raw'] for a in assets) / 1024:.1f} KB raw, "
-          f"{sum(a['wire'] for a in assets) / 1024:.1f} KB compressed")  # fmt: skip
-    print(f"JavaScript: {len(js)} file(s), {sum(a['raw'] for a in js) / 1024:.1f} KB raw, "
-          f"{js_wire / 1024:.1f} KB compressed (target <= {JS_LIMIT // 1024} KB)")  # fmt: skip
+    print(
+        f"static total: {sum(a['raw'] for a in assets) / 1024:.1f} KB raw, "
+        f"{sum(a['wire'] for a in assets) / 1024:.1f} KB compressed"
+    )
+    print(
+        f"JavaScript: {len(js)} file(s), {sum(a['raw'] for a in js) / 1024:.1f} KB raw, "
+        f"{js_wire / 1024:.1f} KB compressed (target <= {JS_LIMIT // 1024} KB)"
+    )
     if js_wire > JS_LIMIT:
         failures.append(f"JavaScript is {js_wire / 1024:.1f} KB compressed")
 
     loaded_off = off_site(crawl.loaded, stack.portal)
     links_off = off_site(crawl.navigations, stack.portal)
     allowed = sorted({s for policy in crawl.csp for s in csp_sources(policy)})
-    print(f"\nother-origin requests (src, stylesheets, icons, url(), @import): {len(loaded_off)} "
-          "(target 0)")  # fmt: skip
+    print(
+        f"\nother-origin requests (src, stylesheets, icons, url(), @import): {len(loaded_off)} "
+        "(target 0)"
+    )
     for url in loaded_off:
         print(f"  {url}")
     print(f"other-origin links and form actions (followed only on a click): {len(links_off)}")

@@ -49,8 +49,14 @@ def wait_http(url: str, timeout: float = 30) -> None:
 class Stack:
     """Simulator + portal database + gunicorn; use as a context manager."""
 
-    def __init__(self, *, database_url: str | None = None, workers: int | None = None,
-                 contacts: int = 60, messages: int = 60) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        database_url: str | None = None,
+        workers: int | None = None,
+        contacts: int = 60,
+        messages: int = 60,
+    ) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="portal-bench-"))
         self.database_url = database_url or f"sqlite:///{self.folder / 'portal.db'}"
         self.workers = workers
@@ -77,17 +83,24 @@ class Stack:
 
         if not hasattr(self, "_keys"):
             self._keys = generate_key()
-        env = {**os.environ, "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "bench" * 8,
-               "PORTAL_ENCRYPTION_KEYS": self._keys, "PORTAL_DATABASE_URL": self.database_url,
-               "PORTAL_INSTANCE_PATH": str(self.folder / "instance"),
-               "PORTAL_BIND": f"127.0.0.1:{self.portal_port}", "PORTAL_LOG_LEVEL": "WARNING",
-               "PORTAL_GOTONE_ALLOWED_URLS": self.sim_url,
-               # The simulator: plain http on 127.0.0.1, which production refuses by default.
-               "PORTAL_GOTONE_ALLOW_HTTP": "1", "PORTAL_GOTONE_ALLOW_PRIVATE": "1",
-               "PORTAL_GOTONE_DEFAULT_URL": self.api,
-               # The benchmark logs in a few sessions from one address, many times a run.
-               "PORTAL_LOGIN_IP_LIMIT": "10000 per hour",
-               "PORTAL_LOGIN_ACCOUNT_LIMIT": "10000 per hour"}  # fmt: skip
+        env = {
+            **os.environ,
+            "PORTAL_ENV": "production",
+            "PORTAL_SECRET_KEY": "bench" * 8,
+            "PORTAL_ENCRYPTION_KEYS": self._keys,
+            "PORTAL_DATABASE_URL": self.database_url,
+            "PORTAL_INSTANCE_PATH": str(self.folder / "instance"),
+            "PORTAL_BIND": f"127.0.0.1:{self.portal_port}",
+            "PORTAL_LOG_LEVEL": "WARNING",
+            "PORTAL_GOTONE_ALLOWED_URLS": self.sim_url,
+            # The simulator: plain http on 127.0.0.1, which production refuses by default.
+            "PORTAL_GOTONE_ALLOW_HTTP": "1",
+            "PORTAL_GOTONE_ALLOW_PRIVATE": "1",
+            "PORTAL_GOTONE_DEFAULT_URL": self.api,
+            # The benchmark logs in a few sessions from one address, many times a run.
+            "PORTAL_LOGIN_IP_LIMIT": "10000 per hour",
+            "PORTAL_LOGIN_ACCOUNT_LIMIT": "10000 per hour",
+        }
         if self.workers:
             env["PORTAL_WORKERS"] = str(self.workers)
         env.pop("PORTAL_REDIS_URL", None)
@@ -97,14 +110,39 @@ class Stack:
         env = self.env()
         # Served with keep-alive, as a production gateway is: the portal's pooled sessions
         # (and the direct calls it is compared with) reuse their connections.
-        self._spawn([sys.executable, "-m", "app.simulator", "--keep-alive",
-                     "--port", str(self.sim_port),
-                     "--control", "--balance", "-1", "--rate-limit", "100000000"],
-                    env, "simulator.log")  # fmt: skip
+        self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "app.simulator",
+                "--keep-alive",
+                "--port",
+                str(self.sim_port),
+                "--control",
+                "--balance",
+                "-1",
+                "--rate-limit",
+                "100000000",
+            ],
+            env,
+            "simulator.log",
+        )
         wait_http(self.sim_url + "/_control/config")
         self._seed(env)
-        self._spawn([sys.executable, "-m", "gunicorn", "wsgi:app", "-c", "gunicorn.conf.py",
-                     "--access-logfile", "/dev/null"], env, "gunicorn.log")  # fmt: skip
+        self._spawn(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "wsgi:app",
+                "-c",
+                "gunicorn.conf.py",
+                "--access-logfile",
+                "/dev/null",
+            ],
+            env,
+            "gunicorn.log",
+        )
         wait_http(self.portal + "/healthz")
         return self
 
@@ -116,8 +154,10 @@ class Stack:
 
         control = SimulatorControl(self.sim_url)
         control.create_account(token=TOKEN, balance=1_000_000)
-        people = [{"phone": f"1202555{n:04d}", "first_name": f"First{n}", "last_name": f"Last{n}"}
-                  for n in range(self.contacts)]  # fmt: skip
+        people = [
+            {"phone": f"1202555{n:04d}", "first_name": f"First{n}", "last_name": f"Last{n}"}
+            for n in range(self.contacts)
+        ]
         self.group_uid = control.seed_group(TOKEN, "Customers", people)["uid"]
         for n in range(30):
             control.seed_group(TOKEN, f"Group {n:02d}")
@@ -127,8 +167,9 @@ class Stack:
         from app.extensions import db
         from app.services import accounts, gotone, workspaces
 
-        app = create_app({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024,
-                          "ARGON2_PARALLELISM": 1})  # fmt: skip
+        app = create_app(
+            {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024, "ARGON2_PARALLELISM": 1}
+        )
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -169,8 +210,12 @@ class Stack:
 
     def urls(self) -> dict[str, str]:
         w = f"{self.portal}/w/{self.workspace_id}"
-        return {"groups": f"{w}/groups", "contacts": f"{w}/groups/{self.group_uid}",
-                "history": f"{w}/messages/history", "dashboard": w}
+        return {
+            "groups": f"{w}/groups",
+            "contacts": f"{w}/groups/{self.group_uid}",
+            "history": f"{w}/messages/history",
+            "dashboard": w,
+        }
 
     def rss_kib(self) -> dict[str, int]:
         """Resident memory of the gunicorn master and workers, KiB, from /proc."""

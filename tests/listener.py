@@ -35,8 +35,9 @@ class Listener:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def authorizations(self) -> list[str]:
-        return [r["headers"]["Authorization"] for r in self.requests
-                if "Authorization" in r["headers"]]  # fmt: skip
+        return [
+            r["headers"]["Authorization"] for r in self.requests if "Authorization" in r["headers"]
+        ]
 
     def tokens_in_paths(self, token: str) -> list[str]:
         return [r["path"] for r in self.requests if token in r["path"]]

@@ -84,8 +84,9 @@ def test_users_create_reads_the_password_from_the_environment(app, runner, monke
 
 def test_users_create_prompts_for_the_password(app, runner, monkeypatch):
     monkeypatch.delenv("PORTAL_PASSWORD", raising=False)
-    result = runner.invoke(args=["users", "create", "p@example.com"],
-                           input="prompted password\nprompted password\n")  # fmt: skip
+    result = runner.invoke(
+        args=["users", "create", "p@example.com"], input="prompted password\nprompted password\n"
+    )
     assert result.exit_code == 0, result.output
     assert accounts.authenticate("p@example.com", "prompted password")
 
@@ -94,10 +95,17 @@ def test_workspaces_create_reads_the_token_from_stdin(app, runner, monkeypatch):
     monkeypatch.delenv("PORTAL_GOTONE_TOKEN", raising=False)
     make_user("boss@example.com")
     result = runner.invoke(
-        args=["workspaces", "create", "Ops", "--owner", "boss@example.com",
-              "--gotone-url", "http://127.0.0.1:9/api/v3"],
+        args=[
+            "workspaces",
+            "create",
+            "Ops",
+            "--owner",
+            "boss@example.com",
+            "--gotone-url",
+            "http://127.0.0.1:9/api/v3",
+        ],
         input=TOKEN + "\n",
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert TOKEN not in result.output and "QRST" in result.output
     ws = db.session.scalar(db.select(Workspace).where(Workspace.name == "Ops"))

@@ -41,8 +41,13 @@ def test_gateway_url_policy_settings():
     assert (production["GOTONE_ALLOW_HTTP"], production["GOTONE_ALLOW_PRIVATE"]) == (False, False)
     development = load_config({"PORTAL_ENV": "development"})
     assert (development["GOTONE_ALLOW_HTTP"], development["GOTONE_ALLOW_PRIVATE"]) == (True, True)
-    chosen = load_config({"PORTAL_GOTONE_ALLOW_HTTP": "1", "PORTAL_GOTONE_ALLOW_PRIVATE": "0",
-                          "PORTAL_GOTONE_ALLOWED_URLS": " https://gw.example/api , "})  # fmt: skip
+    chosen = load_config(
+        {
+            "PORTAL_GOTONE_ALLOW_HTTP": "1",
+            "PORTAL_GOTONE_ALLOW_PRIVATE": "0",
+            "PORTAL_GOTONE_ALLOWED_URLS": " https://gw.example/api , ",
+        }
+    )
     assert (chosen["GOTONE_ALLOW_HTTP"], chosen["GOTONE_ALLOW_PRIVATE"]) == (True, False)
     assert chosen["GOTONE_ALLOWED_URLS"] == ["https://gw.example/api"]
     # An entry that is not a URL fails at start, naming itself.

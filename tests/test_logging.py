@@ -25,10 +25,20 @@ logging.getLogger("app.gotone").info("GoTone GET /api/v3/me -> 200 success in 4 
 
 
 def test_gateway_log_line_is_written_once_with_its_whole_level(tmp_path):
-    env = {"PORTAL_ENV": "development", "PORTAL_INSTANCE_PATH": str(tmp_path),
-           "PORTAL_ENCRYPTION_KEYS": generate_key(), "PATH": "/usr/bin:/bin"}  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", _DEVSERVER_LIKE], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    env = {
+        "PORTAL_ENV": "development",
+        "PORTAL_INSTANCE_PATH": str(tmp_path),
+        "PORTAL_ENCRYPTION_KEYS": generate_key(),
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _DEVSERVER_LIKE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     lines = (done.stdout + done.stderr).splitlines()
     warned = [line for line in lines if "not_sent in 3 ms" in line]

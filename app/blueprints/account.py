@@ -62,11 +62,15 @@ def _enable_two_factor(user, secret: str | None, form: EnableTwoFactorForm) -> l
         if codes is None:
             form.code.errors.append(_("This code is not valid. Check the time on your device."))
         else:
-            flash(_("Two-factor authentication is on. Your other sessions have been ended."),
-                  "success")  # fmt: skip
+            flash(
+                _("Two-factor authentication is on. Your other sessions have been ended."),
+                "success",
+            )
     elif secret is None and form.is_submitted():
-        flash(_("The set-up has not been started, or it was finished elsewhere. Start it again."),
-              "error")  # fmt: skip
+        flash(
+            _("The set-up has not been started, or it was finished elsewhere. Start it again."),
+            "error",
+        )
     return codes
 
 
@@ -87,9 +91,16 @@ def setup_two_factor():
     codes = _enable_two_factor(user, secret, form)
     status = 422 if form.is_submitted() and codes is None else 200
     uri = two_factor.provisioning_uri(secret, user.email) if secret else None
-    return render_page("account/two_factor.html", "two_factor_setup", status, form=form,
-                       secret=secret, uri=uri, codes=codes,
-                       start_form=EmptyForm(formdata=None))  # fmt: skip
+    return render_page(
+        "account/two_factor.html",
+        "two_factor_setup",
+        status,
+        form=form,
+        secret=secret,
+        uri=uri,
+        codes=codes,
+        start_form=EmptyForm(formdata=None),
+    )
 
 
 @bp.post("/2fa/disable")
@@ -99,8 +110,10 @@ def disable_two_factor():
     user = current_user._get_current_object()
     if form.validate_on_submit() and user.two_factor_enabled:
         if two_factor.disable(user, form.password.data, form.code.data, user.session_token):
-            flash(_("Two-factor authentication is off. Your other sessions have been ended."),
-                  "success")  # fmt: skip
+            flash(
+                _("Two-factor authentication is off. Your other sessions have been ended."),
+                "success",
+            )
             return redirect_to(url_for("account.index"))
         form.code.errors.append(_("The password or the code is not correct."))
     return _page(422, "two_factor_status", disable_form=form)

@@ -49,9 +49,14 @@ def signup():
         # signed in by signing up. See accounts.sign_up for why.
         accounts.sign_up(form.email.data, form.password.data)
         session["login_email"] = accounts.normalise_email(form.email.data)
-        flash(_("Thank you. If this address was new, its account is ready: sign in with it "
+        flash(
+            _(
+                "Thank you. If this address was new, its account is ready: sign in with it "
                 "below. If it already had an account, nothing was changed: sign in with that "
-                "account's password."), "success")  # fmt: skip
+                "account's password."
+            ),
+            "success",
+        )
         return redirect_to(url_for("auth.login", next=safe_next(request.args.get("next"))))
     status = 422 if form.is_submitted() else 200
     return render_page("auth/signup.html", "signup_form", status, form=form)
@@ -62,8 +67,9 @@ def signup():
 def login():
     form = LoginForm(email=session.get("login_email"))
     if form.validate_on_submit():
-        attempt = logins.with_password(form.email.data, form.password.data,
-                                       request.remote_addr, request.user_agent.string)  # fmt: skip
+        attempt = logins.with_password(
+            form.email.data, form.password.data, request.remote_addr, request.user_agent.string
+        )
         if attempt.wait is not None:
             abort(429, retry_after=attempt.wait)
         if attempt.second_factor:
@@ -95,8 +101,9 @@ def two_factor():
         return redirect(url_for("auth.login"))
     form = TwoFactorForm()
     if form.validate_on_submit():
-        attempt = logins.with_code(user, form.code.data, request.remote_addr,
-                                   request.user_agent.string)  # fmt: skip
+        attempt = logins.with_code(
+            user, form.code.data, request.remote_addr, request.user_agent.string
+        )
         if attempt.wait is not None:
             abort(429, retry_after=attempt.wait)
         if attempt.user is not None:

@@ -29,14 +29,20 @@ def _form(**kwargs) -> ContactForm:
 
 
 def _group_url(group_uid: str) -> str:
-    return url_for("groups.show", workspace_id=g.workspace.id, group_uid=group_uid,
-                   page=page_arg())  # fmt: skip
+    return url_for("groups.show", workspace_id=g.workspace.id, group_uid=group_uid, page=page_arg())
 
 
 def _editor(group_uid: str, contact_uid: str, form: ContactForm, status: int = 200):
-    return render_page("contacts/edit.html", "contact_editor", status, form=form, page=page_arg(),
-                       group_uid=group_uid, contact_uid=contact_uid,
-                       inline=is_fragment_request())  # fmt: skip
+    return render_page(
+        "contacts/edit.html",
+        "contact_editor",
+        status,
+        form=form,
+        page=page_arg(),
+        group_uid=group_uid,
+        contact_uid=contact_uid,
+        inline=is_fragment_request(),
+    )
 
 
 def _save(form: ContactForm, group_uid: str, contact_uid: str | None):
@@ -68,8 +74,9 @@ def create(workspace_id, group_uid):
 @workspace_required("workspace.view")
 def show(workspace_id, group_uid, contact_uid):
     contact = contacts.get_contact(g.workspace, group_uid, contact_uid)
-    return render_page("contacts/show.html", contact=contact, group_uid=group_uid,
-                       form=EmptyForm(formdata=None))  # fmt: skip
+    return render_page(
+        "contacts/show.html", contact=contact, group_uid=group_uid, form=EmptyForm(formdata=None)
+    )
 
 
 @bp.get(ONE + "/row")
@@ -78,16 +85,20 @@ def row(workspace_id, group_uid, contact_uid):
     if not is_fragment_request():
         return redirect(_group_url(group_uid))
     contact = contacts.get_contact(g.workspace, group_uid, contact_uid)
-    return render_page(GROUP_PAGE, "contact_row", contact=contact, group_uid=group_uid,
-                       page=page_arg())  # fmt: skip
+    return render_page(
+        GROUP_PAGE, "contact_row", contact=contact, group_uid=group_uid, page=page_arg()
+    )
 
 
 @bp.get(ONE + "/edit")
 @workspace_required("contacts.edit")
 def edit(workspace_id, group_uid, contact_uid):
     contact = contacts.get_contact(g.workspace, group_uid, contact_uid)
-    data = {"phone": "+" + contact.phone, "first_name": contact.first_name,
-            "last_name": contact.last_name}  # fmt: skip
+    data = {
+        "phone": "+" + contact.phone,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+    }
     form = _form(formdata=None, data=data, prefix=editor_prefix(contact_uid))
     return _editor(group_uid, contact_uid, form)
 
@@ -99,8 +110,9 @@ def update(workspace_id, group_uid, contact_uid):
     if form.validate_on_submit() and (contact := _save(form, group_uid, contact_uid)):
         flash(_("Contact %(phone)s saved.", phone=format_phone(contact.phone)), "success")
         if is_fragment_request():
-            return render_page(GROUP_PAGE, "contact_row", contact=contact, group_uid=group_uid,
-                               page=page_arg())  # fmt: skip
+            return render_page(
+                GROUP_PAGE, "contact_row", contact=contact, group_uid=group_uid, page=page_arg()
+            )
         return redirect_to(_group_url(group_uid))
     return _editor(group_uid, contact_uid, form, 422)
 

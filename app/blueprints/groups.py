@@ -27,8 +27,9 @@ def _index(block: str, status: int = 200, form: GroupForm | None = None):
     if block == "groups_table" or not is_fragment_request():
         result = groups.list_groups(g.workspace, page_arg())
     page = result.page if result is not None else page_arg()
-    return render_page(TEMPLATE, block, status, result=result, page=page,
-                       form=form or GroupForm(formdata=None))  # fmt: skip
+    return render_page(
+        TEMPLATE, block, status, result=result, page=page, form=form or GroupForm(formdata=None)
+    )
 
 
 def _index_url(**extra) -> str:
@@ -51,8 +52,9 @@ def create(workspace_id):
         except ValidationError as error:
             form.name.errors.append(groups.name_message(error))
         else:
-            flash(_("Group “%(name)s” created. Add its contacts below.", name=group.name),
-                  "success")  # fmt: skip
+            flash(
+                _("Group “%(name)s” created. Add its contacts below.", name=group.name), "success"
+            )
             return redirect_to(
                 url_for("groups.show", workspace_id=workspace_id, group_uid=group.uid)
             )
@@ -79,8 +81,14 @@ def row(workspace_id, group_uid):
 def edit(workspace_id, group_uid):
     group = groups.get_group(g.workspace, group_uid)
     form = GroupForm(formdata=None, obj=group, prefix=editor_prefix(group_uid))
-    return render_page("groups/edit.html", "group_editor", group_uid=group_uid, page=page_arg(),
-                       form=form, inline=is_fragment_request())  # fmt: skip
+    return render_page(
+        "groups/edit.html",
+        "group_editor",
+        group_uid=group_uid,
+        page=page_arg(),
+        form=form,
+        inline=is_fragment_request(),
+    )
 
 
 @bp.post("/<uid:group_uid>")
@@ -97,16 +105,29 @@ def update(workspace_id, group_uid):
             if is_fragment_request():
                 return render_page(TEMPLATE, "group_row", group=group, page=page_arg())
             return redirect_to(_index_url())
-    return render_page("groups/edit.html", "group_editor", 422, group_uid=group_uid,
-                       page=page_arg(), form=form, inline=is_fragment_request())  # fmt: skip
+    return render_page(
+        "groups/edit.html",
+        "group_editor",
+        422,
+        group_uid=group_uid,
+        page=page_arg(),
+        form=form,
+        inline=is_fragment_request(),
+    )
 
 
 @bp.get("/<uid:group_uid>/delete")
 @workspace_required("contacts.edit")
 def confirm_delete(workspace_id, group_uid):
     preview = groups.deletion_preview(g.workspace, group_uid)
-    return render_page("groups/delete.html", "group_delete", preview=preview, page=page_arg(),
-                       form=EmptyForm(formdata=None), inline=is_fragment_request())  # fmt: skip
+    return render_page(
+        "groups/delete.html",
+        "group_delete",
+        preview=preview,
+        page=page_arg(),
+        form=EmptyForm(formdata=None),
+        inline=is_fragment_request(),
+    )
 
 
 @bp.post("/<uid:group_uid>/delete")

@@ -58,10 +58,16 @@ def index(workspace_id):
     wanted = _can_edit() and not is_fragment_request()
     groups, groups_error = _groups() if wanted else ([], None)
     pace_form = PaceForm(formdata=None, calls=jobs.pace_of(g.workspace.id))
-    return render_page("jobs/index.html", "jobs_table", result=result, groups=groups,
-                       groups_error=groups_error, pace_form=pace_form,
-                       default_pace=current_app.config["JOBS_PACE"],
-                       export_form=ExportForm(formdata=None))  # fmt: skip
+    return render_page(
+        "jobs/index.html",
+        "jobs_table",
+        result=result,
+        groups=groups,
+        groups_error=groups_error,
+        pace_form=pace_form,
+        default_pace=current_app.config["JOBS_PACE"],
+        export_form=ExportForm(formdata=None),
+    )
 
 
 def _can_edit() -> bool:
@@ -91,8 +97,13 @@ def _job(job_id: int) -> Job:
 
 
 def _detail_ctx(job: Job, columns_form: ColumnsForm | None = None) -> dict:
-    ctx = {"job": job, "button_form": EmptyForm(formdata=None), "rejects": [],
-           "columns_form": None, "stalled": jobs.stalled(job)}  # fmt: skip
+    ctx = {
+        "job": job,
+        "button_form": EmptyForm(formdata=None),
+        "rejects": [],
+        "columns_form": None,
+        "stalled": jobs.stalled(job),
+    }
     if job.kind == states.IMPORT:
         if job.state in (states.READY, states.ANALYSING) or job.final:
             ctx["rejects"] = jobs.rejected_items(job.id, imports.PREVIEW_REJECTS)
@@ -215,8 +226,12 @@ def _not_available(job: Job):
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error):
     """A body over MAX_CONTENT_LENGTH, refused before it is read (during the CSRF check)."""
-    ctx = {"status": 413, "title": _("Too large"), "message": imports.too_large_message(),
-           "request_id": g.get("request_id")}  # fmt: skip
+    ctx = {
+        "status": 413,
+        "title": _("Too large"),
+        "message": imports.too_large_message(),
+        "request_id": g.get("request_id"),
+    }
     if is_fragment_request():
         return render_template("partials/_alert.html", **ctx), 413
     return render_template("errors/error.html", **ctx), 413
@@ -244,26 +259,37 @@ def new_import(workspace_id):
     if not group_uid:
         flash(_("Choose the group to import into."), "info")
         return redirect_to(url_for("jobs.index", workspace_id=workspace_id))
-    group_name = _group_name(group_uid)
-    limit = current_app.config["IMPORT_MAX_BYTES"]
-    ctx = {"group_uid": group_uid, "group_name": group_name, "problem": None,
-           "max_mb": limit // (1024 * 1024)}  # fmt: skip
+    ctx = _import_context(group_uid, _group_name(group_uid))
     if request.method == "GET":
-        return render_page("jobs/import.html", "import_form", form=ImportForm(formdata=None),
-                           **ctx)  # fmt: skip
+        return render_page("jobs/import.html", "import_form", form=ImportForm(formdata=None), **ctx)
     form = ImportForm()
     if not form.validate_on_submit():
         return render_page("jobs/import.html", "import_form", 422, form=form, **ctx)
-    upload = form.file.data if form.file.data and form.file.data.filename else None
     try:
-        job = imports.create_import(g.workspace, current_user, group_uid, group_name, upload,
-                                    None if upload else form.text.data)  # fmt: skip
+        job = _create_import(form, group_uid, ctx["group_name"])
     except FileProblem as problem:
         ctx["problem"] = str(problem)
         return render_page("jobs/import.html", "import_form", 422, form=form, **ctx)
     if job.state == states.ANALYSING:
         wake(job.id)
     return redirect_to(url_for("jobs.show", workspace_id=workspace_id, job_id=job.id))
+
+
+def _import_context(group_uid: str, group_name: str) -> dict:
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    return {
+        "group_uid": group_uid,
+        "group_name": group_name,
+        "problem": None,
+        "max_mb": limit // (1024 * 1024),
+    }
+
+
+def _create_import(form: ImportForm, group_uid: str, group_name: str):
+    """The import job of an uploaded file, or else of the pasted text. Raises FileProblem."""
+    upload = form.file.data if form.file.data and form.file.data.filename else None
+    text = None if upload else form.text.data
+    return imports.create_import(g.workspace, current_user, group_uid, group_name, upload, text)
 
 
 @bp.post("/export")

@@ -30,5 +30,6 @@ class EnableTwoFactorForm(FlaskForm):
 
 class DisableTwoFactorForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[InputRequired()])
-    code = StringField(_l("Code from your app, or a recovery code"),
-                       validators=[InputRequired(), Length(max=32)])  # fmt: skip
+    code = StringField(
+        _l("Code from your app, or a recovery code"), validators=[InputRequired(), Length(max=32)]
+    )

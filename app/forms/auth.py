@@ -39,5 +39,6 @@ class LoginForm(FlaskForm):
 
 
 class TwoFactorForm(FlaskForm):
-    code = StringField(_l("Code from your app, or a recovery code"),
-                       validators=[InputRequired(), Length(max=32)])  # fmt: skip
+    code = StringField(
+        _l("Code from your app, or a recovery code"), validators=[InputRequired(), Length(max=32)]
+    )

@@ -16,9 +16,12 @@ MAX_PASTE = 100_000  # characters; bigger lists belong in a file
 
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV or Excel (.xlsx) file"))
-    text = TextAreaField(_l("Or paste contacts: one per line, phone first, then names "
-                            "(separated by commas or tabs)"),
-                         validators=[Length(max=MAX_PASTE)])  # fmt: skip
+    text = TextAreaField(
+        _l(
+            "Or paste contacts: one per line, phone first, then names (separated by commas or tabs)"
+        ),
+        validators=[Length(max=MAX_PASTE)],
+    )
 
     def validate_text(self, field):
         has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
@@ -43,8 +46,11 @@ class ColumnsForm(FlaskForm):
         def pick(value: int) -> int | None:
             return None if value == NO_COLUMN else value
 
-        return {"phone": self.phone.data, "first_name": pick(self.first_name.data),
-                "last_name": pick(self.last_name.data)}  # fmt: skip
+        return {
+            "phone": self.phone.data,
+            "first_name": pick(self.first_name.data),
+            "last_name": pick(self.last_name.data),
+        }
 
 
 class ExportForm(FlaskForm):
@@ -52,5 +58,7 @@ class ExportForm(FlaskForm):
 
 
 class PaceForm(FlaskForm):
-    calls = IntegerField(_l("Gateway calls per minute for bulk work (empty: server default)"),
-                         validators=[Optional(), SafeNumberRange(min=1, max=6000)])  # fmt: skip
+    calls = IntegerField(
+        _l("Gateway calls per minute for bulk work (empty: server default)"),
+        validators=[Optional(), SafeNumberRange(min=1, max=6000)],
+    )

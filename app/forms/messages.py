@@ -22,26 +22,37 @@ TEXT_MAX = 1600
 
 class ComposeForm(FlaskForm):
     send_key = HiddenField()
-    type = SelectField(_l("Type"), choices=[SelectChoice("plain", _l("Text (SMS)")),
-                                             SelectChoice("voice", _l("Voice call")),
-                                             SelectChoice("mms", _l("MMS"))],
-                       default="plain")  # fmt: skip
-    numbers = TextAreaField(_l("Numbers"), validators=[Optional(), Length(max=100_000)],
-                            description=_l("Typed or pasted, one per line or separated by "
-                                           "commas; any common format."))  # fmt: skip
+    type = SelectField(
+        _l("Type"),
+        choices=[
+            SelectChoice("plain", _l("Text (SMS)")),
+            SelectChoice("voice", _l("Voice call")),
+            SelectChoice("mms", _l("MMS")),
+        ],
+        default="plain",
+    )
+    numbers = TextAreaField(
+        _l("Numbers"),
+        validators=[Optional(), Length(max=100_000)],
+        description=_l("Typed or pasted, one per line or separated by commas; any common format."),
+    )
     groups = SelectMultipleField(_l("Groups"), choices=[], validate_choice=False)
     text = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX)])
     sender_id = StringField(_l("Sender ID"), validators=[Optional(), Length(max=32)])
     dlt_template_id = StringField(_l("DLT template ID"), validators=[Optional(), Length(max=64)])
-    language = SelectField(_l("Voice language"),
-                           choices=[SelectChoice("", "—")]
-                           + [SelectChoice(c, c) for c in sorted(VOICE_LANGUAGES)],
-                           default="")  # fmt: skip
-    gender = SelectField(_l("Voice"), choices=[SelectChoice("", "—")]
-                         + [SelectChoice(v, v) for v in VOICE_GENDERS],
-                         default="")  # fmt: skip
-    media_url = StringField(_l("Media URL"),
-                            validators=[Optional(), URL(require_tld=False), Length(max=2048)])
+    language = SelectField(
+        _l("Voice language"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(c, c) for c in sorted(VOICE_LANGUAGES)],
+        default="",
+    )
+    gender = SelectField(
+        _l("Voice"),
+        choices=[SelectChoice("", "—")] + [SelectChoice(v, v) for v in VOICE_GENDERS],
+        default="",
+    )
+    media_url = StringField(
+        _l("Media URL"), validators=[Optional(), URL(require_tld=False), Length(max=2048)]
+    )
     send_on = DateField(_l("Send on (workspace time)"), validators=[Optional()])
     send_at = TimeField(_l("At"), validators=[Optional()])
 
@@ -85,8 +96,9 @@ def _not_blank(form, field):
 
 class TemplateForm(FlaskForm):
     name = StringField(_l("Template name"), validators=[InputRequired(), Length(max=100)])
-    text = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX),
-                                                    _not_blank])  # fmt: skip
+    text = TextAreaField(
+        _l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX), _not_blank]
+    )
 
     def validate_name(self, field):
         if not field.data.strip():
@@ -95,7 +107,8 @@ class TemplateForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    text = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX),
-                                                    _not_blank])  # fmt: skip
+    text = TextAreaField(
+        _l("Message"), validators=[InputRequired(), Length(max=TEXT_MAX), _not_blank]
+    )
     send_on = DateField(_l("Send on (workspace time)"), validators=[InputRequired()])
     send_at = TimeField(_l("At"), validators=[InputRequired()])

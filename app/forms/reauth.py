@@ -17,14 +17,17 @@ def _password_field(element_id: str) -> PasswordField:
     # Optional here: whether it is needed depends on the change and on the session's window,
     # which services.reauth decides. Length caps what argon2 is asked to hash. The settings
     # page holds three of these forms: each field gets its own element id (the name stays).
-    return PasswordField(_l("Your password"), validators=[Optional(), Length(max=1024)],
-                         id=element_id)  # fmt: skip
+    return PasswordField(
+        _l("Your password"), validators=[Optional(), Length(max=1024)], id=element_id
+    )
 
 
 class GatewaySettingsForm(SettingsForm):
     # A new URL or family clears the stored token: the new gateway's token may come along.
-    new_token = PasswordField(_l("API token for the new gateway (optional)"),
-                              validators=[Optional(), Length(min=4, max=512)])  # fmt: skip
+    new_token = PasswordField(
+        _l("API token for the new gateway (optional)"),
+        validators=[Optional(), Length(min=4, max=512)],
+    )
     password = _password_field("settings-password")
 
     def validate_new_token(self, field):

@@ -69,8 +69,9 @@ class TransferForm(FlaskForm):
 
 
 class DeleteForm(FlaskForm):
-    confirm_name = StringField(_l("Type the workspace name to confirm"),
-                               validators=[InputRequired()])  # fmt: skip
+    confirm_name = StringField(
+        _l("Type the workspace name to confirm"), validators=[InputRequired()]
+    )
 
 
 class SettingsForm(FlaskForm):
@@ -84,10 +85,11 @@ class SettingsForm(FlaskForm):
         _l("Default country for phone numbers"), validators=[InputRequired(), Length(min=2, max=2)]
     )
     balance_warning_below = DecimalField(
-        _l("Warn when the balance is below"), places=2,
+        _l("Warn when the balance is below"),
+        places=2,
         validators=[Optional(), SafeNumberRange(min=0, max=9_999_999_999)],
         description=_l("Leave empty for no warning."),
-    )  # fmt: skip
+    )
 
     def validate_base_url(self, field):
         # The token is sent to this URL: parsed and checked against the server's policy, its

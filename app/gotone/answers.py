@@ -102,8 +102,10 @@ def interpret(raw: transport.RawResponse, kind: Kind, action: str, token: str) -
     """Judge the answer by the envelope's status (reference §3.1). Raises GoToneError."""
     if 300 <= raw.status < 400:
         # Never followed: a redirected POST turns into a GET, and §1.2 says none is expected.
-        raise ProtocolError(f"GoTone {action}: redirected (HTTP {raw.status}); check base_url",
-                            http_status=raw.status)  # fmt: skip
+        raise ProtocolError(
+            f"GoTone {action}: redirected (HTTP {raw.status}); check base_url",
+            http_status=raw.status,
+        )
     envelope = _envelope(raw.body)
     if envelope is None:
         raise _non_envelope_error(raw, action)
@@ -111,8 +113,9 @@ def interpret(raw: transport.RawResponse, kind: Kind, action: str, token: str) -
     message = message if isinstance(message, str) else None
     if status == "success" and 200 <= raw.status < 300:
         if "data" not in envelope:
-            raise ProtocolError(f"GoTone {action}: a success answer without data",
-                                http_status=raw.status)  # fmt: skip
+            raise ProtocolError(
+                f"GoTone {action}: a success answer without data", http_status=raw.status
+            )
         return Answer(envelope["data"], message)
     raise _api_error(raw.status, message or "", kind, action, token)
 
@@ -128,8 +131,10 @@ def failure_error(
         cls = RequestTimeoutError if "Timeout" in failure.detail else UnavailableError
         return cls(text, definitely_not_received=True)
     if stage == transport.REFUSED_PEER:
-        return UrlRefusedError(PRIVATE, f"the gateway's host led to {failure.detail}, a "
-                                        "loopback, private or reserved address")  # fmt: skip
+        return UrlRefusedError(
+            PRIVATE,
+            f"the gateway's host led to {failure.detail}, a loopback, private or reserved address",
+        )
     if stage == transport.TOO_LARGE:
         return ProtocolError(f"{prefix} the answer exceeded {max_body} bytes")
     if stage in (transport.READ_TIMEOUT, transport.DEADLINE):
@@ -158,8 +163,14 @@ def _spelled_anyhow(value: str) -> re.Pattern[str]:
 
 def _char_spellings(char: str) -> str:
     encoded = "".join(f"%{byte:02x}" for byte in char.encode())
-    forms = [re.escape(char), re.escape(encoded), re.escape(encoded.replace("%", "%25")),
-             rf"\\u{ord(char):04x}", rf"&#0*{ord(char)};", rf"&#x0*{ord(char):x};"]  # fmt: skip
+    forms = [
+        re.escape(char),
+        re.escape(encoded),
+        re.escape(encoded.replace("%", "%25")),
+        rf"\\u{ord(char):04x}",
+        rf"&#0*{ord(char)};",
+        rf"&#x0*{ord(char):x};",
+    ]
     if char == "/":
         forms.append(r"\\/")
     return "(?:" + "|".join(forms) + ")"
@@ -192,11 +203,13 @@ def _api_error(http_status: int, message: str, kind: Kind, action: str, token: s
     shown = mask_numbers(gateway) or f"HTTP {http_status} without a message"
     text = f"GoTone {action}: {shown}"
     if cls is RateLimitedError:
-        return RateLimitedError(text, http_status=http_status, gateway_message=gateway,
-                                retry_after=RATE_LIMIT_WINDOW)  # fmt: skip
+        return RateLimitedError(
+            text, http_status=http_status, gateway_message=gateway, retry_after=RATE_LIMIT_WINDOW
+        )
     unknown = cls is UnavailableError and http_status >= 500
-    return cls(text, http_status=http_status, gateway_message=gateway,
-               may_have_been_processed=unknown)  # fmt: skip
+    return cls(
+        text, http_status=http_status, gateway_message=gateway, may_have_been_processed=unknown
+    )
 
 
 def _envelope(body: bytes) -> dict[str, Any] | None:

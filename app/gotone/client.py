@@ -75,11 +75,17 @@ class GoToneClient(RequestPath):
     MAX_RECIPIENTS = MAX_RECIPIENTS
 
     def __init__(
-        self, base_url: str, api_token: str, *, timeout: float = 10.0,
-        family: Family | None = None, connect_timeout: float | None = None,
-        session: requests.Session | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+        self,
+        base_url: str,
+        api_token: str,
+        *,
+        timeout: float = 10.0,
+        family: Family | None = None,
+        connect_timeout: float | None = None,
+        session: requests.Session | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
         url_policy: UrlPolicy | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._token, self.timeout = check_settings(api_token, timeout)
         if url_policy is not None:
             base_url = url_policy.check(base_url).url  # the canonical spelling, as parsed
@@ -183,9 +189,13 @@ class GoToneClient(RequestPath):
         return Contact.from_api(answer.data)
 
     def update_contact(
-        self, group_uid: str, contact_uid: str, phone: str | int, first_name: str = "",
+        self,
+        group_uid: str,
+        contact_uid: str,
+        phone: str | int,
+        first_name: str = "",
         last_name: str = "",
-    ) -> Contact:  # fmt: skip
+    ) -> Contact:
         """Replace a contact's phone and names. Raises NotFoundError, ValidationError."""
         path = self._contact_path(group_uid, "update", contact_uid)
         body = contact_body(phone, first_name, last_name)
@@ -204,19 +214,33 @@ class GoToneClient(RequestPath):
 
     # -- messages (reference §9) ---------------------------------------------------------
     def send_sms(
-        self, recipients: str | int | Iterable[str | int], message: str, *,
-        sender_id: str | None = None, type: str = "plain",
-        schedule_time: datetime | str | None = None, dlt_template_id: str | None = None,
-        language: str | None = None, gender: str | None = None, media_url: str | None = None,
+        self,
+        recipients: str | int | Iterable[str | int],
+        message: str,
+        *,
+        sender_id: str | None = None,
+        type: str = "plain",
+        schedule_time: datetime | str | None = None,
+        dlt_template_id: str | None = None,
+        language: str | None = None,
+        gender: str | None = None,
+        media_url: str | None = None,
         check_voice: bool = True,
-    ) -> SendResult:  # fmt: skip
+    ) -> SendResult:
         """Send or schedule a message to every number. Raises InvalidRequestError, GoToneError."""
         numbers = normalise_recipients(recipients)
         schedule = format_schedule_time(schedule_time)
         check_send(numbers, message, type, schedule, (language, gender), media_url, check_voice)
-        base = present(message=message, type=type, sender_id=sender_id, schedule_time=schedule,
-                       dlt_template_id=dlt_template_id, language=language, gender=gender,
-                       media_url=media_url)  # fmt: skip
+        base = present(
+            message=message,
+            type=type,
+            sender_id=sender_id,
+            schedule_time=schedule,
+            dlt_template_id=dlt_template_id,
+            language=language,
+            gender=gender,
+            media_url=media_url,
+        )
         return self._send_chunks(split_evenly(numbers, MAX_RECIPIENTS), base, schedule is not None)
 
     def _send_chunks(

@@ -128,14 +128,25 @@ def contact_body(phone: str | int, first_name: str, last_name: str) -> dict[str,
     M reads the upper-case tags; each ignores the other's (reference §8.1, §16)."""
     digits = normalise_phone(phone)
     first, last = first_name or "", last_name or ""
-    return {"phone": digits, "PHONE": digits, "first_name": first, "FIRST_NAME": first,
-            "last_name": last, "LAST_NAME": last}  # fmt: skip
+    return {
+        "phone": digits,
+        "PHONE": digits,
+        "first_name": first,
+        "FIRST_NAME": first,
+        "last_name": last,
+        "LAST_NAME": last,
+    }
 
 
 def check_send(
-    recipients: list[str], message: str, sms_type: str, schedule: str | None,
-    voice: tuple[Any, Any], media_url: str | None, check_voice: bool,
-) -> None:  # fmt: skip
+    recipients: list[str],
+    message: str,
+    sms_type: str,
+    schedule: str | None,
+    voice: tuple[Any, Any],
+    media_url: str | None,
+    check_voice: bool,
+) -> None:
     """Refuse, before any request, what the gateway would refuse or silently mishandle.
 
     Non-GSM text is not refused: the gateway switches the type to unicode by itself (§13).

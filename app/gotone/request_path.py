@@ -49,8 +49,11 @@ class RequestPath:
         """Make one API call (plus at most one safe retry) and return the success envelope."""
         url = f"{self.api_url}/{quote(path, safe='/')}"
         body, query = self._with_credentials(method, body, query)
-        headers = {"Accept": "application/json", "Content-Type": "application/json",
-                   "User-Agent": "GoTonePortal-client/1"}  # fmt: skip
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": "GoTonePortal-client/1",
+        }
         if self.family == "v3":
             # The http family reads only its api_token parameter (reference §1.4): a Bearer
             # header as well would hand the token over twice, once where nothing reads it.
@@ -84,18 +87,30 @@ class RequestPath:
         return {**(body or {}), "api_token": self._token}, query
 
     def _exchange(
-        self, method: str, url: str, headers: dict[str, str], body: Any, query: Any,
-        kind: Kind, action: str, deadline: float,
-    ) -> transport.RawResponse:  # fmt: skip
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any,
+        query: Any,
+        kind: Kind,
+        action: str,
+        deadline: float,
+    ) -> transport.RawResponse:
         started = time.monotonic()
         for attempt in (1, 2):
             try:
                 return transport.exchange(
-                    self._session_for(kind), method, url, headers=headers, json_body=body,
+                    self._session_for(kind),
+                    method,
+                    url,
+                    headers=headers,
+                    json_body=body,
                     params=query,
-                    connect_timeout=self.connect_timeout, deadline=deadline,
+                    connect_timeout=self.connect_timeout,
+                    deadline=deadline,
                     max_body=self.max_body_bytes,
-                )  # fmt: skip
+                )
             except transport.TransportFailure as caught:
                 failure = caught
             self._log(method, url, None, failure.stage, started)
@@ -130,8 +145,15 @@ class RequestPath:
         # duration. Never the token, the message text or phone numbers.
         elapsed_ms = (time.monotonic() - start) * 1000
         level = logging.INFO if outcome == "success" else logging.WARNING
-        log.log(level, "GoTone %s %s -> %s %s in %.0f ms", method, urlsplit(url).path,
-                status or "-", outcome, elapsed_ms)  # fmt: skip
+        log.log(
+            level,
+            "GoTone %s %s -> %s %s in %.0f ms",
+            method,
+            urlsplit(url).path,
+            status or "-",
+            outcome,
+            elapsed_ms,
+        )
 
 
 class _NoKeepAlive(requests.adapters.HTTPAdapter):

@@ -18,9 +18,9 @@ GSM_EXTENSION = frozenset("^{}\\[]~|€\f")
 
 # Printable ASCII except the backtick (which the gateway's table lacks, so it forces UCS-2)
 # and the extension characters, plus LF, CR and the non-ASCII letters of GSM 03.38.
-GSM_BASIC = (
-    frozenset(chr(c) for c in range(0x20, 0x7F)) - {"`"} - GSM_EXTENSION
-) | frozenset("\n\r£¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà")
+GSM_BASIC = (frozenset(chr(c) for c in range(0x20, 0x7F)) - {"`"} - GSM_EXTENSION) | frozenset(
+    "\n\r£¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà"
+)
 
 LIMITS = {
     GSM_7BIT: (160, 153),

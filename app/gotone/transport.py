@@ -71,9 +71,15 @@ def exchange(
     failure: TransportFailure | None = None
     try:
         response = session.request(
-            method, url, headers=dict(headers), json=json_body, params=params, stream=True,
-            allow_redirects=False, timeout=(min(connect_timeout, remaining), remaining),
-        )  # fmt: skip
+            method,
+            url,
+            headers=dict(headers),
+            json=json_body,
+            params=params,
+            stream=True,
+            allow_redirects=False,
+            timeout=(min(connect_timeout, remaining), remaining),
+        )
     except requests.RequestException as exc:
         refused = _refused_peer(exc)
         if refused is not None:
@@ -209,8 +215,9 @@ class _Watchdog:
         with self._wake:
             heapq.heappush(self._alarms, alarm)
             if self._thread is None or not self._thread.is_alive():  # first use, or after fork
-                self._thread = threading.Thread(target=self._run, name="gotone-watchdog",
-                                                daemon=True)  # fmt: skip
+                self._thread = threading.Thread(
+                    target=self._run, name="gotone-watchdog", daemon=True
+                )
                 self._thread.start()
             elif self._alarms[0] is alarm:
                 self._wake.notify()  # earlier than what the thread sleeps towards

@@ -139,9 +139,11 @@ class Contact:
     def from_api(cls, data: Any) -> Contact:
         body = _mapping(data, "contact")
         raw_fields = body.get("custom_fields")
-        custom = {str(k): _text(v) for k, v in raw_fields.items()} if isinstance(
-            raw_fields, Mapping
-        ) else {}  # fmt: skip
+        custom = (
+            {str(k): _text(v) for k, v in raw_fields.items()}
+            if isinstance(raw_fields, Mapping)
+            else {}
+        )
         return cls(
             uid=_required_text(body, "uid", "contact"),
             phone=_digits(body.get("phone", custom.get("PHONE"))),

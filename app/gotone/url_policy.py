@@ -108,16 +108,21 @@ class UrlPolicy:
     """The rules a gateway URL and the address it connects to must pass (see module doc)."""
 
     def __init__(
-        self, allowed: Iterable[str] = (), *, allow_http: bool = False,
+        self,
+        allowed: Iterable[str] = (),
+        *,
+        allow_http: bool = False,
         allow_private: bool = False,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.allowed = tuple(AllowedPrefix.parse(entry) for entry in allowed if entry.strip())
         self.allow_http = allow_http
         self.allow_private = allow_private
 
     def __repr__(self) -> str:
-        return (f"UrlPolicy({len(self.allowed)} allowed, http={self.allow_http}, "
-                f"private={self.allow_private})")  # fmt: skip
+        return (
+            f"UrlPolicy({len(self.allowed)} allowed, http={self.allow_http}, "
+            f"private={self.allow_private})"
+        )
 
     def check(self, url: str, *, resolve: bool = False) -> GatewayUrl:
         """Return the parsed URL, or raise UrlRefusedError. With `resolve`, the host name is

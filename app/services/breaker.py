@@ -81,9 +81,12 @@ class Breaker:
                 return
             wait = max(left, HALF_OPEN_RETRY)
         raise CircuitOpenError(
-            _("GoTone is not answering, so the portal stopped calling it for a while. "
-              "Nothing was sent."), retry_after=wait,
-        )  # fmt: skip
+            _(
+                "GoTone is not answering, so the portal stopped calling it for a while. "
+                "Nothing was sent."
+            ),
+            retry_after=wait,
+        )
 
     def after_call(self, failed: bool) -> None:
         """Record the outcome of a call that before_call let through."""
@@ -130,10 +133,14 @@ class GuardedClient(GoToneClient):
         earlier = _timed_out_in_this_request(self.breaker)
         if earlier is not None:
             raise RequestTimeoutError(
-                _("GoTone %(action)s: not asked, an earlier call of this page timed out "
-                  "(%(error)s)", action=action, error=str(earlier)),
+                _(
+                    "GoTone %(action)s: not asked, an earlier call of this page timed out "
+                    "(%(error)s)",
+                    action=action,
+                    error=str(earlier),
+                ),
                 definitely_not_received=True,
-            )  # fmt: skip
+            )
         self.breaker.before_call()
         failed = False
         try:

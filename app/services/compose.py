@@ -36,8 +36,10 @@ def sender_warning(sender_id: str | None) -> str | None:
         return None
     if SENDER_NUMBER.match(sender_id) or SENDER_ALPHA.match(sender_id):
         return None
-    return _("The sender ID is neither a phone number nor at most 11 letters and digits; "
-             "the gateway or the networks may refuse or replace it.")  # fmt: skip
+    return _(
+        "The sender ID is neither a phone number nor at most 11 letters and digits; "
+        "the gateway or the networks may refuse or replace it."
+    )
 
 
 @dataclass
@@ -53,9 +55,13 @@ class Recipients:
         return [p.phone for p in self.people]
 
 
-def collect(workspace: Workspace, client: GoToneClient | None, typed: str,
-            group_uids: list[str],
-            group_names: dict[str, str] | None = None) -> Recipients:  # fmt: skip
+def collect(
+    workspace: Workspace,
+    client: GoToneClient | None,
+    typed: str,
+    group_uids: list[str],
+    group_names: dict[str, str] | None = None,
+) -> Recipients:
     """Typed numbers (normalised, invalid listed, duplicates removed) plus every group contact.
 
     Groups are read through the gateway page by page. Raises GoToneError.
@@ -134,9 +140,14 @@ class Estimate:
         return Decimal(self.units) <= self.balance
 
 
-def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
-             client: GoToneClient | None = None, *,
-             balance: Callable[[], Balance] | None = None) -> Estimate:  # fmt: skip
+def estimate(
+    text: str,
+    sms_type: str,
+    recipients: list[merge.Recipient] | int,
+    client: GoToneClient | None = None,
+    *,
+    balance: Callable[[], Balance] | None = None,
+) -> Estimate:
     """Characters, encoding, segments (worst case after merging), recipients, units, balance.
 
     Units = segments × recipients at one unit per segment (the gateway's default price).
@@ -144,8 +155,11 @@ def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
     `client.get_balance()` (the review, which decides whether the send may go).
     """
     sms_type = sms_type or PLAIN
-    summary = merge.summarise(text, [] if isinstance(recipients, int) else recipients) \
-        if merge.has_fields(text) else None  # fmt: skip
+    summary = (
+        merge.summarise(text, [] if isinstance(recipients, int) else recipients)
+        if merge.has_fields(text)
+        else None
+    )
     if isinstance(recipients, int):
         count = recipients
         info = message_segments(counted_text(text), sms_type)
@@ -156,8 +170,7 @@ def estimate(text: str, sms_type: str, recipients: list[merge.Recipient] | int,
         info = message_segments(worst, sms_type)
     segments = info.segments
     if summary and not isinstance(recipients, int):
-        units = sum(message_segments(merge.render(text, r), sms_type).segments
-                    for r in recipients)  # fmt: skip
+        units = sum(message_segments(merge.render(text, r), sms_type).segments for r in recipients)
     else:
         units = segments * count
     # "Characters" in the gateway's units: septets (an extension character such as € is 2)
@@ -194,15 +207,18 @@ def _draft(workspace: Workspace, data: Mapping[str, Any], people: Recipients) ->
     # The form's validators make text and type strings before anything is sent; the live
     # panel may pass None, as it always did (a cast, not a conversion: nothing changes).
     return outbox.Draft(
-        text=cast(str, data.get("text")), recipients=people.people, type=cast(str, kind),
+        text=cast(str, data.get("text")),
+        recipients=people.people,
+        type=cast(str, kind),
         sender_id=data.get("sender_id") or None,
         dlt_template_id=data.get("dlt_template_id") or None,
         language=data.get("language") or None if kind == "voice" else None,
         gender=data.get("gender") or None if kind == "voice" else None,
         media_url=data.get("media_url") or None if kind == "mms" else None,
-        scheduled_for=when, timezone=str(scheduling.zone_of(workspace)),
+        scheduled_for=when,
+        timezone=str(scheduling.zone_of(workspace)),
         source={"numbers": people.typed, "groups": people.groups},
-    )  # fmt: skip
+    )
 
 
 def _problems(draft: outbox.Draft, estimate: Estimate) -> list[str]:
@@ -212,18 +228,28 @@ def _problems(draft: outbox.Draft, estimate: Estimate) -> list[str]:
     if draft.scheduled_for is not None and draft.scheduled_for <= outbox.utcnow():
         problems.append(_("The scheduled time has already passed."))
     if estimate.balance_error is None and not estimate.covered:
-        problems.append(_("The balance (%(balance)s) cannot cover about %(units)s units.",
-                          balance=estimate.balance_text, units=estimate.units))  # fmt: skip
+        problems.append(
+            _(
+                "The balance (%(balance)s) cannot cover about %(units)s units.",
+                balance=estimate.balance_text,
+                units=estimate.units,
+            )
+        )
     return problems
 
 
-def prepare(workspace: Workspace, data: Mapping[str, Any], client: GoToneClient,
-            group_names: dict[str, str] | None = None) -> Prepared:  # fmt: skip
+def prepare(
+    workspace: Workspace,
+    data: Mapping[str, Any],
+    client: GoToneClient,
+    group_names: dict[str, str] | None = None,
+) -> Prepared:
     """A validated compose form's data (`form.data`): recipients expanded (every contact of
     every chosen group), the draft, the estimate against the gateway's balance asked afresh,
     and the problems. Raises GoToneError."""
-    people = collect(workspace, client, data.get("numbers") or "",
-                     list(data.get("groups") or []), group_names)  # fmt: skip
+    people = collect(
+        workspace, client, data.get("numbers") or "", list(data.get("groups") or []), group_names
+    )
     draft = _draft(workspace, data, people)
     result = estimate(draft.text, draft.type, draft.recipients, client)
     return Prepared(draft, people, result, _problems(draft, result))

@@ -41,22 +41,29 @@ def create_contact(
 ) -> Contact:
     """Add a contact (audited, commits). Raises ValidationError (e.g. duplicate), GoToneError."""
     contact = client_for(workspace).create_contact(group_uid, phone, first_name, last_name)
-    audit.record(actor, workspace, "contact.created", contact.uid, group=group_uid,
-                 phone_end=phone[-4:])  # fmt: skip
+    audit.record(
+        actor, workspace, "contact.created", contact.uid, group=group_uid, phone_end=phone[-4:]
+    )
     db.session.commit()
     return contact
 
 
 def update_contact(
-    workspace: Workspace, actor: User, group_uid: str, contact_uid: str, phone: str,
-    first_name: str, last_name: str,
-) -> Contact:  # fmt: skip
+    workspace: Workspace,
+    actor: User,
+    group_uid: str,
+    contact_uid: str,
+    phone: str,
+    first_name: str,
+    last_name: str,
+) -> Contact:
     """Replace a contact's phone and names (audited, commits). Raises NotFoundError,
     ValidationError, GoToneError."""
     client = client_for(workspace)
     contact = client.update_contact(group_uid, contact_uid, phone, first_name, last_name)
-    audit.record(actor, workspace, "contact.updated", contact_uid, group=group_uid,
-                 phone_end=phone[-4:])  # fmt: skip
+    audit.record(
+        actor, workspace, "contact.updated", contact_uid, group=group_uid, phone_end=phone[-4:]
+    )
     db.session.commit()
     return contact
 

@@ -68,9 +68,11 @@ def error_text(error: Exception) -> str:
 def _cached(workspace: Workspace, kind: str, call: Callable[[Any], T]) -> T:
     settings = gotone.get_settings(workspace)
     return account_cache.cache().get_or_load(
-        workspace.id, kind, account_cache.fingerprint(settings),
+        workspace.id,
+        kind,
+        account_cache.fingerprint(settings),
         lambda: call(gotone.client_for(workspace)),
-    )  # fmt: skip
+    )
 
 
 def account_card(workspace: Workspace) -> AccountCard:
@@ -79,8 +81,9 @@ def account_card(workspace: Workspace) -> AccountCard:
     try:
         balance = cached_balance(workspace)
     except (GoToneError, ServiceUnavailableError) as exc:
-        return AccountCard(None, threshold, error_text(exc),
-                           isinstance(exc, ServiceUnavailableError))  # fmt: skip
+        return AccountCard(
+            None, threshold, error_text(exc), isinstance(exc, ServiceUnavailableError)
+        )
     return AccountCard(balance, threshold)
 
 

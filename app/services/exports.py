@@ -50,8 +50,16 @@ def _part(folder: Path, page: int) -> Path:
 
 def create_export(workspace: Workspace, actor: User, group_uid: str, group_name: str) -> Job:
     """Queue an export of the group (commits); the caller wakes the job."""
-    job = jobs.create_job(workspace, actor, states.EXPORT, states.RUNNING, group_uid, group_name,
-                          to_process=1, started_at=utcnow())  # fmt: skip
+    job = jobs.create_job(
+        workspace,
+        actor,
+        states.EXPORT,
+        states.RUNNING,
+        group_uid,
+        group_name,
+        to_process=1,
+        started_at=utcnow(),
+    )
     db.session.add(JobItem(job_id=job.id, seq=1, state=states.QUEUED))
     audit.record(actor, workspace, "export.started", str(job.id), group=group_uid)
     db.session.commit()
@@ -90,7 +98,7 @@ def _export_page(
             return jobs.finish_item(
                 item, states.ITEM_FAILED, "error", "failed", reason=str(error), commit=False
             )
-        jobs.release_item(item, delay=min(60.0, 2.0 ** item.attempts))
+        jobs.release_item(item, delay=min(60.0, 2.0**item.attempts))
         return None
     _write_part(item.job_id, item.seq, page.items)
     if item.seq == 1 and page.last_page > 1:
@@ -110,8 +118,13 @@ def _write_part(job_id: int, page: int, contacts) -> None:
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         for contact in contacts:
-            writer.writerow([phone_cell(contact.phone), safe_cell(contact.first_name),
-                             safe_cell(contact.last_name)])  # fmt: skip
+            writer.writerow(
+                [
+                    phone_cell(contact.phone),
+                    safe_cell(contact.first_name),
+                    safe_cell(contact.last_name),
+                ]
+            )
     os.replace(tmp, target)
 
 
@@ -127,9 +140,21 @@ def phone_cell(raw: str) -> str:
 def _add_pages(job_id: int, last_page: int) -> None:
     """One item per further page (once: a repeated page 1 finds them there)."""
     have = set(db.session.scalars(select(JobItem.seq).where(JobItem.job_id == job_id)))
-    rows = [{"job_id": job_id, "seq": n, "state": states.QUEUED, "attempts": 0,
-             "uncertain": False, "not_before": 0.0, "raw_phone": "", "first_name": "",
-             "last_name": ""} for n in range(2, last_page + 1) if n not in have]  # fmt: skip
+    rows = [
+        {
+            "job_id": job_id,
+            "seq": n,
+            "state": states.QUEUED,
+            "attempts": 0,
+            "uncertain": False,
+            "not_before": 0.0,
+            "raw_phone": "",
+            "first_name": "",
+            "last_name": "",
+        }
+        for n in range(2, last_page + 1)
+        if n not in have
+    ]
     try:
         if rows:
             db.session.execute(insert(JobItem), rows)
@@ -147,9 +172,14 @@ def assemble(job: Job) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     # Only the pages this job exported, by name: never whatever else lies in the folder.
     pages = db.session.scalars(
-        select(JobItem.seq).where(JobItem.job_id == job.id, JobItem.state == states.ITEM_DONE,
-                                  JobItem.outcome == "exported").order_by(JobItem.seq)
-    ).all()  # fmt: skip
+        select(JobItem.seq)
+        .where(
+            JobItem.job_id == job.id,
+            JobItem.state == states.ITEM_DONE,
+            JobItem.outcome == "exported",
+        )
+        .order_by(JobItem.seq)
+    ).all()
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".export-")
     with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as out:
         csv.writer(out).writerow(HEADER)

@@ -23,8 +23,11 @@ __all__ = ["GatewayUrl", "UrlRefusedError", "check", "policy", "refusal_message"
 def policy() -> UrlPolicy:
     """The current app's policy (rebuilt when a test changes the settings)."""
     config = current_app.config
-    key = (tuple(config["GOTONE_ALLOWED_URLS"]), bool(config["GOTONE_ALLOW_HTTP"]),
-           bool(config["GOTONE_ALLOW_PRIVATE"]))  # fmt: skip
+    key = (
+        tuple(config["GOTONE_ALLOWED_URLS"]),
+        bool(config["GOTONE_ALLOW_HTTP"]),
+        bool(config["GOTONE_ALLOW_PRIVATE"]),
+    )
     cached = current_app.extensions.get(_EXTENSION)
     if cached is None or cached[0] != key:
         built = UrlPolicy(key[0], allow_http=key[1], allow_private=key[2])
@@ -40,21 +43,31 @@ def check(url: str, *, resolve: bool = False) -> GatewayUrl:
 def refusal_message(error: UrlRefusedError) -> str:
     """Why the portal will not send the workspace's token to this URL, in the member's words."""
     messages = {
-        rules.NOT_A_URL: _("Enter the gateway's address as https://host/api/v3, with a plain "
-                           "host name and port."),
+        rules.NOT_A_URL: _(
+            "Enter the gateway's address as https://host/api/v3, with a plain host name and port."
+        ),
         rules.SCHEME: _("Enter an address that starts with https://."),
         rules.PLAIN_HTTP: _("This server only connects to gateways over https://."),
-        rules.USERINFO: _("Remove the user name or password (the part before “@”) from the "
-                          "address: the API token is the only credential."),
-        rules.QUERY: _("Remove the query string or fragment (from “?” or “#” on) from the "
-                       "address."),
-        rules.IP_SPELLING: _("Write an IP address as four decimal numbers, such as "
-                             "203.0.113.7, or use the gateway's host name."),
-        rules.NOT_LISTED: _("This gateway address is not allowed on this server. Ask its "
-                            "administrator which gateways can be used."),
-        rules.PRIVATE: _("This address points into a private or local network (such as "
-                         "localhost, 10.x or 192.168.x), which this server does not connect "
-                         "to."),
+        rules.USERINFO: _(
+            "Remove the user name or password (the part before “@”) from the "
+            "address: the API token is the only credential."
+        ),
+        rules.QUERY: _(
+            "Remove the query string or fragment (from “?” or “#” on) from the address."
+        ),
+        rules.IP_SPELLING: _(
+            "Write an IP address as four decimal numbers, such as "
+            "203.0.113.7, or use the gateway's host name."
+        ),
+        rules.NOT_LISTED: _(
+            "This gateway address is not allowed on this server. Ask its "
+            "administrator which gateways can be used."
+        ),
+        rules.PRIVATE: _(
+            "This address points into a private or local network (such as "
+            "localhost, 10.x or 192.168.x), which this server does not connect "
+            "to."
+        ),
         rules.UNRESOLVED: _("The gateway's host name could not be found. Check its spelling."),
-    }  # fmt: skip
+    }
     return messages.get(error.reason, messages[rules.NOT_A_URL])

@@ -54,8 +54,9 @@ def moves_gateway(workspace: Workspace, values: dict[str, str]) -> bool:
     return any(getattr(settings, name) != values[name] for name in GATEWAY_FIELDS)
 
 
-def update_settings(workspace: Workspace, actor: User, values: dict[str, str],
-                    new_token: str | None = None) -> SettingsChange:  # fmt: skip
+def update_settings(
+    workspace: Workspace, actor: User, values: dict[str, str], new_token: str | None = None
+) -> SettingsChange:
     """Save the non-secret settings (commits).
 
     A new base URL or API family clears the stored token unless `new_token` is given, which is
@@ -101,8 +102,9 @@ def _drop_cached(workspace_id: int) -> None:
     connections().forget(workspace_id)
 
 
-def _store_token(workspace: Workspace, actor: User, settings: GoToneSettings, token: str,
-                 sealed: str) -> None:  # fmt: skip
+def _store_token(
+    workspace: Workspace, actor: User, settings: GoToneSettings, token: str, sealed: str
+) -> None:
     action = "token.replaced" if settings.token_enc else "token.set"
     settings.token_enc = sealed
     settings.token_last4 = token[-4:]
@@ -151,9 +153,12 @@ def client_for(workspace: Workspace) -> GoToneClient:
     settings = get_settings(workspace)
     if not settings.token_enc:
         raise ServiceUnavailableError(
-            _("No GoTone API token is set for this workspace. An admin can set it in the "
-              "workspace settings."), settings_link=True,
-        )  # fmt: skip
+            _(
+                "No GoTone API token is set for this workspace. An admin can set it in the "
+                "workspace settings."
+            ),
+            settings_link=True,
+        )
     # The stored URL passes today's policy before the token is even decrypted: it may have
     # been saved before the policy (or the server's allow-list) changed.
     url_policy = gateway_urls.policy()
@@ -161,20 +166,27 @@ def client_for(workspace: Workspace) -> GoToneClient:
         url_policy.check(settings.base_url)
     except gateway_urls.UrlRefusedError as refused:
         raise ServiceUnavailableError(
-            _("This workspace's gateway URL cannot be used: %(reason)s An admin can change it "
-              "in the workspace settings.", reason=gateway_urls.refusal_message(refused)),
+            _(
+                "This workspace's gateway URL cannot be used: %(reason)s An admin can change it "
+                "in the workspace settings.",
+                reason=gateway_urls.refusal_message(refused),
+            ),
             settings_link=True,
-        ) from None  # fmt: skip
+        ) from None
     pool = connections()
     sealed = settings.token_enc
     token = pool.token(workspace.id, sealed, lambda: keys.decrypt(sealed, workspace.id))
     # Every call passes the workspace's circuit breaker: a dead gateway fails fast. The
     # policy also checks the address each of its connections reaches.
-    return GuardedClient(settings.base_url, token, timeout=current_app.config["GOTONE_TIMEOUT"],
-                         family=settings.family,
-                         session=pool.session(workspace.id, settings.base_url),
-                         breaker=breaker_for(workspace.id, settings.base_url),
-                         url_policy=url_policy)  # fmt: skip
+    return GuardedClient(
+        settings.base_url,
+        token,
+        timeout=current_app.config["GOTONE_TIMEOUT"],
+        family=settings.family,
+        session=pool.session(workspace.id, settings.base_url),
+        breaker=breaker_for(workspace.id, settings.base_url),
+        url_policy=url_policy,
+    )
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,9 @@ def redis_reachable() -> bool | None:
         return None
     import redis  # only needed (and installed for Huey) when Redis is configured
 
-    client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT,
-                                  socket_connect_timeout=REDIS_TIMEOUT)  # fmt: skip
+    client = redis.Redis.from_url(
+        url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
     try:
         return bool(client.ping())
     except (redis.RedisError, OSError):
@@ -92,7 +93,8 @@ def stored_tokens(workspace_id: int | None = None, limit: int | None = None) -> 
     other bytes) passes every start-up check: only decrypting what is stored shows it.
     """
     query = db.select(GoToneSettings.workspace_id, GoToneSettings.token_enc).where(
-        GoToneSettings.token_enc.is_not(None))  # fmt: skip
+        GoToneSettings.token_enc.is_not(None)
+    )
     if workspace_id is not None:
         query = query.where(GoToneSettings.workspace_id == workspace_id)
     query = query.order_by(GoToneSettings.workspace_id.desc()).limit(limit)
@@ -130,8 +132,9 @@ def public_status() -> tuple[str, int]:
     """
     if not database():
         return "down", 503
-    keys_ok = _cached("keys", lambda: keys.keyring_problem() is None
-                      and stored_tokens(limit=PUBLIC_SAMPLE).ok)  # fmt: skip
+    keys_ok = _cached(
+        "keys", lambda: keys.keyring_problem() is None and stored_tokens(limit=PUBLIC_SAMPLE).ok
+    )
     redis_ok = _cached("redis", redis_reachable) is not False
     return ("ok" if keys_ok and redis_ok else "degraded"), 200
 
@@ -167,26 +170,32 @@ def failure_message(exc: GoToneError) -> str:
     """
     status = f" (HTTP {exc.http_status})" if exc.http_status else ""
     if isinstance(exc, AuthError) or exc.http_status == 401:  # whatever the body said
-        return _("GoTone refused the API token%(status)s. Check the token and set it again.",
-                 status=status)  # fmt: skip
+        return _(
+            "GoTone refused the API token%(status)s. Check the token and set it again.",
+            status=status,
+        )
     if isinstance(exc, PermissionDeniedError):
-        return _("GoTone does not allow this token to read the account%(status)s.",
-                 status=status)  # fmt: skip
+        return _("GoTone does not allow this token to read the account%(status)s.", status=status)
     if isinstance(exc, CircuitOpenError):
-        return _("GoTone is not answering: the portal holds calls back for a short while. "
-                 "Try again in a minute.")  # fmt: skip
+        return _(
+            "GoTone is not answering: the portal holds calls back for a short while. "
+            "Try again in a minute."
+        )
     if isinstance(exc, RateLimitedError):
-        return _("GoTone is not taking more calls right now (rate limit). Try again in a "
-                 "minute.")  # fmt: skip
+        return _("GoTone is not taking more calls right now (rate limit). Try again in a minute.")
     if isinstance(exc, RequestTimeoutError):
-        return _("The gateway could not be reached in time: it did not answer within the "
-                 "deadline.")  # fmt: skip
+        return _("The gateway could not be reached in time: it did not answer within the deadline.")
     if isinstance(exc, UnavailableError):
         return _("The gateway could not be reached, or it failed%(status)s.", status=status)
     if isinstance(exc, NotFoundError):
-        return _("GoTone is not at this URL%(status)s. Check the base URL and the API family.",
-                 status=status)  # fmt: skip
+        return _(
+            "GoTone is not at this URL%(status)s. Check the base URL and the API family.",
+            status=status,
+        )
     if isinstance(exc, ProtocolError):
-        return _("Something answered at this URL, but the gateway sent no GoTone API answer"
-                 "%(status)s. Check the base URL and the API family.", status=status)  # fmt: skip
+        return _(
+            "Something answered at this URL, but the gateway sent no GoTone API answer"
+            "%(status)s. Check the base URL and the API family.",
+            status=status,
+        )
     return _("GoTone refused the request%(status)s.", status=status)

@@ -32,8 +32,21 @@ PHONE_LIKE = re.compile(r"[\d\s+\-().]*\d[\d\s+\-().]*")
 DELIVERED = "delivered"  # a status filter beside the outbox states: the gateway said so
 # Spreadsheet programs run cells starting with these as formulas (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CSV_COLUMNS = ("id", "sent_at", "sent_by", "type", "phone", "first_name", "last_name", "text",
-               "segments", "units", "state", "gateway_status", "gateway_uid")  # fmt: skip
+CSV_COLUMNS = (
+    "id",
+    "sent_at",
+    "sent_by",
+    "type",
+    "phone",
+    "first_name",
+    "last_name",
+    "text",
+    "segments",
+    "units",
+    "state",
+    "gateway_status",
+    "gateway_uid",
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +62,14 @@ class Filters:
 
     def args(self) -> dict[str, str]:
         """The non-empty filters as query-string arguments (for links and the pager)."""
-        values = {"q": self.q, "member": self.member_id, "status": self.status, "type": self.type,
-                  "date_from": self.date_from, "date_to": self.date_to}  # fmt: skip
+        values = {
+            "q": self.q,
+            "member": self.member_id,
+            "status": self.status,
+            "type": self.type,
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+        }
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
@@ -92,16 +111,32 @@ def list_gateway_sms(workspace: Workspace, actor: User, page: int) -> GatewayPag
     """
     result: Page[Message] = gotone.client_for(workspace).list_sms(page)
     uids = [m.uid for m in result.items]
-    ours = set(db.session.scalars(select(OutboxMessage.gateway_uid).where(
-        OutboxMessage.workspace_id == workspace.id,
-        OutboxMessage.gateway_uid.in_(uids)))) if uids else set()  # fmt: skip
+    ours = (
+        set(
+            db.session.scalars(
+                select(OutboxMessage.gateway_uid).where(
+                    OutboxMessage.workspace_id == workspace.id, OutboxMessage.gateway_uid.in_(uids)
+                )
+            )
+        )
+        if uids
+        else set()
+    )
     shown = tuple(m for m in result.items if m.uid in ours)
     withheld = len(result.items) - len(shown)
-    audit.record(actor, workspace, "gateway_history.viewed", "gateway", page=result.page,
-                 shown=len(shown), withheld=withheld)  # fmt: skip
+    audit.record(
+        actor,
+        workspace,
+        "gateway_history.viewed",
+        "gateway",
+        page=result.page,
+        shown=len(shown),
+        withheld=withheld,
+    )
     db.session.commit()
-    return GatewayPage(shown, result.page, result.last_page, result.total, withheld,
-                       result.per_page)  # fmt: skip
+    return GatewayPage(
+        shown, result.page, result.last_page, result.total, withheld, result.per_page
+    )
 
 
 # -- portal history ------------------------------------------------------------------------
@@ -110,9 +145,11 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _filtered(workspace: Workspace, filters: Filters) -> Select:
-    query = (select(OutboxMessage).join(SendRequest, SendRequest.id == OutboxMessage.request_id)
-             .where(OutboxMessage.workspace_id == workspace.id,
-                    SendRequest.workspace_id == workspace.id))  # fmt: skip
+    query = (
+        select(OutboxMessage)
+        .join(SendRequest, SendRequest.id == OutboxMessage.request_id)
+        .where(OutboxMessage.workspace_id == workspace.id, SendRequest.workspace_id == workspace.id)
+    )
     q = filters.q.strip()
     if q:
         matches = [func.lower(OutboxMessage.text).contains(q.lower(), autoescape=True)]
@@ -151,32 +188,42 @@ def search_messages(workspace: Workspace, filters: Filters, page: int = 1) -> Hi
     rows = db.session.scalars(
         query.options(*_ROW_DETAILS)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
-    ).all()  # fmt: skip
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
     return HistoryPage(list(rows), page, last_page, total)
 
 
 def latest_messages(workspace: Workspace, limit: int = 5) -> list[OutboxMessage]:
     """Return the workspace's most recent outbox messages (for the dashboard)."""
-    return list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.workspace_id == workspace.id)
-        .options(*_ROW_DETAILS)
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.workspace_id == workspace.id)
+            .options(*_ROW_DETAILS)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def get_message(workspace: Workspace, message_id: int) -> OutboxMessage | None:
     """Return one outbox message of this workspace, or None (a foreign id is not found)."""
-    return db.session.scalar(select(OutboxMessage).where(
-        OutboxMessage.id == message_id, OutboxMessage.workspace_id == workspace.id))  # fmt: skip
+    return db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.workspace_id == workspace.id
+        )
+    )
 
 
 def senders(workspace: Workspace) -> list[tuple[int, str]]:
     """Return (user id, email) of the workspace's members, for the member filter."""
     rows = db.session.execute(
-        select(User.id, User.email).join(Membership, Membership.user_id == User.id)
-        .where(Membership.workspace_id == workspace.id).order_by(User.email)
-    )  # fmt: skip
+        select(User.id, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace.id)
+        .order_by(User.email)
+    )
     return [(row.id, row.email) for row in rows]
 
 
@@ -188,9 +235,17 @@ def refresh_statuses(workspace: Workspace, message_ids: Iterable[int]) -> int:
     was refreshed before the error).
     """
     ids = list(dict.fromkeys(message_ids))[:REFRESH_LIMIT]
-    messages = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.workspace_id == workspace.id, OutboxMessage.id.in_(ids),
-        OutboxMessage.gateway_uid.is_not(None))).all() if ids else []  # fmt: skip
+    messages = (
+        db.session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.workspace_id == workspace.id,
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.gateway_uid.is_not(None),
+            )
+        ).all()
+        if ids
+        else []
+    )
     if not messages:
         return 0
     client, changed = gotone.client_for(workspace), 0
@@ -227,19 +282,37 @@ def _csv_line(cells: Iterable[object]) -> str:
 def _row(message: OutboxMessage) -> list[object]:
     sent_by = message.sent_by.email if message.sent_by else message.request.created_by_email
     when = message.sent_at or message.created_at
-    return [message.id, when.isoformat(timespec="seconds") if when else "", sent_by,
-            message.request.type, message.phone, message.first_name, message.last_name,
-            message.text, message.segments, message.units, message.state,
-            message.gateway_status or "", message.gateway_uid or ""]  # fmt: skip
+    return [
+        message.id,
+        when.isoformat(timespec="seconds") if when else "",
+        sent_by,
+        message.request.type,
+        message.phone,
+        message.first_name,
+        message.last_name,
+        message.text,
+        message.segments,
+        message.units,
+        message.state,
+        message.gateway_status or "",
+        message.gateway_uid or "",
+    ]
 
 
 def export_csv(workspace: Workspace, actor: User, filters: Filters) -> Iterator[str]:
     """Record the export in the audit log, then yield the CSV lines of every match."""
-    audit.record(actor, workspace, "messages.exported", "history", filters=filters.args(),
-                 at=utcnow().isoformat(timespec="seconds"))  # fmt: skip
+    audit.record(
+        actor,
+        workspace,
+        "messages.exported",
+        "history",
+        filters=filters.args(),
+        at=utcnow().isoformat(timespec="seconds"),
+    )
     db.session.commit()
-    query = _filtered(workspace, filters).order_by(OutboxMessage.created_at.desc(),
-                                                   OutboxMessage.id.desc())  # fmt: skip
+    query = _filtered(workspace, filters).order_by(
+        OutboxMessage.created_at.desc(), OutboxMessage.id.desc()
+    )
     # Read everything before streaming: the generator outlives the request's session.
     lines = [_csv_line(CSV_COLUMNS)]
     for message in db.session.scalars(query.execution_options(yield_per=500)):

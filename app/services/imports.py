@@ -56,15 +56,28 @@ def upload_path(job: Job) -> Path:
 
 
 # -- 1. upload -----------------------------------------------------------------------------------
-def create_import(workspace: Workspace, actor: User, group_uid: str, group_name: str,
-                  upload: FileStorage | None, text: str | None) -> Job:  # fmt: skip
+def create_import(
+    workspace: Workspace,
+    actor: User,
+    group_uid: str,
+    group_name: str,
+    upload: FileStorage | None,
+    text: str | None,
+) -> Job:
     """Save the file (or pasted text), recognise it, queue the dry run (commits).
 
     Raises FileProblem (nothing is kept) for a file that cannot be imported.
     """
     filename = (upload.filename or "upload") if upload is not None else _("pasted text")
-    job = jobs.create_job(workspace, actor, states.IMPORT, states.ANALYSING, group_uid,
-                          group_name, filename=filename[:255])  # fmt: skip
+    job = jobs.create_job(
+        workspace,
+        actor,
+        states.IMPORT,
+        states.ANALYSING,
+        group_uid,
+        group_name,
+        filename=filename[:255],
+    )
     folder = job_dir(job)
     folder.mkdir(parents=True, exist_ok=True)
     path = upload_path(job)
@@ -82,8 +95,9 @@ def create_import(workspace: Workspace, actor: User, group_uid: str, group_name:
     if info.mapping.get("phone") is None:
         job.state = states.READY  # nothing to analyse until the member picks the phone column
         job.error = _("No column looks like phone numbers. Choose the phone column below.")
-    audit.record(actor, workspace, "import.uploaded", str(job.id), group=group_uid,
-                 file=job.filename)  # fmt: skip
+    audit.record(
+        actor, workspace, "import.uploaded", str(job.id), group=group_uid, file=job.filename
+    )
     db.session.commit()
     return job
 
@@ -118,8 +132,13 @@ def remap(job: Job, actor: User, mapping: dict[str, int | None], has_header: boo
     job.rows = job.invalid = job.duplicates = job.to_process = 0
     job.in_group = None
     job.heartbeat_at = utcnow()
-    audit.record(actor, db.session.get(Workspace, job.workspace_id), "import.remapped",
-                 str(job.id), mapping=mapping)  # fmt: skip
+    audit.record(
+        actor,
+        db.session.get(Workspace, job.workspace_id),
+        "import.remapped",
+        str(job.id),
+        mapping=mapping,
+    )
     db.session.commit()
 
 
@@ -167,8 +186,9 @@ def _cell(cells: list, index: int | None) -> str:
     return cell_text(cells[index])
 
 
-def _write_batch(job_id: int, batch: list[tuple[int, list]], info: FileInfo,
-                 country: str | None) -> None:  # fmt: skip
+def _write_batch(
+    job_id: int, batch: list[tuple[int, list]], info: FileInfo, country: str | None
+) -> None:
     mapping = info.mapping
     rows: list[dict] = []
     first_line: dict[str, int] = {}
@@ -178,34 +198,62 @@ def _write_batch(job_id: int, batch: list[tuple[int, list]], info: FileInfo,
         last = _cell(cells, mapping.get("last_name"))
         if not raw and not first and not last and not any(cell_text(c) for c in cells):
             continue  # a blank line is not a contact
-        row = {"job_id": job_id, "seq": number, "raw_phone": raw[:64], "first_name": first[:100],
-               "last_name": last[:100], "phone": None, "attempts": 0, "uncertain": False,
-               "not_before": 0.0, "outcome": None, "reason": None}  # fmt: skip
+        row = {
+            "job_id": job_id,
+            "seq": number,
+            "raw_phone": raw[:64],
+            "first_name": first[:100],
+            "last_name": last[:100],
+            "phone": None,
+            "attempts": 0,
+            "uncertain": False,
+            "not_before": 0.0,
+            "outcome": None,
+            "reason": None,
+        }
         try:
             if _SCIENTIFIC.match(raw):
-                raise PhoneError(_("A spreadsheet turned this number into scientific notation; "
-                                   "format the column as text."))  # fmt: skip
+                raise PhoneError(
+                    _(
+                        "A spreadsheet turned this number into scientific notation; "
+                        "format the column as text."
+                    )
+                )
             phone = parse_phone(raw, country)
         except PhoneError as error:
             row.update(state=states.ITEM_REJECTED, outcome="invalid", reason=str(error))
             rows.append(row)
             continue
         if phone in first_line:
-            row.update(state=states.ITEM_REJECTED, outcome="duplicate",
-                       reason=_("Same number as row %(n)s.", n=first_line[phone]))  # fmt: skip
+            row.update(
+                state=states.ITEM_REJECTED,
+                outcome="duplicate",
+                reason=_("Same number as row %(n)s.", n=first_line[phone]),
+            )
         else:
             first_line[phone] = number
             row.update(state=states.QUEUED, phone=phone)
         rows.append(row)
     # Numbers seen in earlier batches (one query per batch, not a set of the whole file).
-    earlier = dict(db.session.execute(
-        select(JobItem.phone, JobItem.seq)
-        .where(JobItem.job_id == job_id, JobItem.phone.in_(list(first_line)))
-    ).all()) if first_line else {}  # fmt: skip
+    earlier = (
+        dict(
+            db.session.execute(
+                select(JobItem.phone, JobItem.seq).where(
+                    JobItem.job_id == job_id, JobItem.phone.in_(list(first_line))
+                )
+            ).all()
+        )
+        if first_line
+        else {}
+    )
     for row in rows:
         if row["phone"] and row["phone"] in earlier:
-            row.update(state=states.ITEM_REJECTED, outcome="duplicate", phone=None,
-                       reason=_("Same number as row %(n)s.", n=earlier[row["phone"]]))  # fmt: skip
+            row.update(
+                state=states.ITEM_REJECTED,
+                outcome="duplicate",
+                phone=None,
+                reason=_("Same number as row %(n)s.", n=earlier[row["phone"]]),
+            )
     if rows:
         db.session.execute(insert(JobItem), rows)
     db.session.commit()
@@ -220,10 +268,11 @@ def _count_dry_run(job: Job) -> None:
     db.session.commit()
     job.in_group = _count_in_group(job)
     ready = execute_dml(
-        update(Job).where(Job.id == job.id, Job.state == states.ANALYSING)
+        update(Job)
+        .where(Job.id == job.id, Job.state == states.ANALYSING)
         .values(state=states.READY, in_group=job.in_group, heartbeat_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     if not ready:
         jobs.cancel_queued(job.id)  # stopped during the dry run
     db.session.commit()
@@ -246,10 +295,14 @@ def _count_in_group(job: Job) -> int | None:
         while True:
             phones = [_gateway_digits(c.phone) for c in page.items if c.phone]
             if phones:
-                found += db.session.scalar(
-                    select(func.count()).where(JobItem.job_id == job.id,
-                                               JobItem.phone.in_(phones))
-                ) or 0  # fmt: skip
+                found += (
+                    db.session.scalar(
+                        select(func.count()).where(
+                            JobItem.job_id == job.id, JobItem.phone.in_(phones)
+                        )
+                    )
+                    or 0
+                )
             if page.next_page is None:  # no next page (has_next is False)
                 return found
             if jobs.acquire_slot(workspace.id, max_wait) is not None:
@@ -309,7 +362,7 @@ def _create_contact(
             return jobs.finish_item(
                 item, states.ITEM_FAILED, "error", "failed", reason=str(error), commit=False
             )
-        jobs.release_item(item, delay=min(60.0, 2.0 ** item.attempts), uncertain=unknown)
+        jobs.release_item(item, delay=min(60.0, 2.0**item.attempts), uncertain=unknown)
         return None
     return jobs.finish_item(item, states.ITEM_DONE, "created", "created", commit=False)
 
@@ -327,6 +380,4 @@ def item_workspace(item: jobs.ClaimedItem) -> int:
 
 
 # The engine runs imports through this registration (create_app imports this module).
-jobs.register(
-    jobs.JobKind(states.IMPORT, {states.ANALYSING: analyse, states.RUNNING: process})
-)
+jobs.register(jobs.JobKind(states.IMPORT, {states.ANALYSING: analyse, states.RUNNING: process}))

@@ -39,8 +39,9 @@ def create(workspace: Workspace, actor: Membership, role: str) -> tuple[Invitati
     )
     db.session.add(invitation)
     db.session.flush()
-    audit.record(actor.user, workspace, "invitation.created", f"invitation {invitation.id}",
-                 role=role)  # fmt: skip
+    audit.record(
+        actor.user, workspace, "invitation.created", f"invitation {invitation.id}", role=role
+    )
     db.session.commit()
     return invitation, secret
 
@@ -107,7 +108,8 @@ def accept(secret: str, user: User) -> Workspace:
         db.session.rollback()
         raise RuleError(_("This invitation link is not valid any more."))
     db.session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=invitation.role))
-    audit.record(user, workspace, "member.joined", user.email, role=invitation.role,
-                 invitation=invitation.id)  # fmt: skip
+    audit.record(
+        user, workspace, "member.joined", user.email, role=invitation.role, invitation=invitation.id
+    )
     db.session.commit()
     return workspace

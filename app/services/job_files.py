@@ -54,6 +54,8 @@ def remove_workspace_files(workspace_id: int, legacy_job_ids: list[int]) -> None
 
 def legacy_job_ids(workspace_id: int) -> list[int]:
     """Ids of the workspace's jobs whose files are in a pre-0005 folder."""
-    return list(db.session.scalars(
-        select(Job.id).where(Job.workspace_id == workspace_id, Job.files_token.is_(None))
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Job.id).where(Job.workspace_id == workspace_id, Job.files_token.is_(None))
+        )
+    )

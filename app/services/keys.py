@@ -35,9 +35,12 @@ def keyring() -> Keyring:
     ring = current_app.extensions.get("portal_keyring")
     if ring is None:
         raise ServiceUnavailableError(
-            _("The GoTone token cannot be used: the server's encryption key is not "
-              "configured (%(problem)s). Ask the administrator.", problem=keyring_problem())
-        )  # fmt: skip
+            _(
+                "The GoTone token cannot be used: the server's encryption key is not "
+                "configured (%(problem)s). Ask the administrator.",
+                problem=keyring_problem(),
+            )
+        )
     return ring
 
 
@@ -47,9 +50,12 @@ def decrypt(stored: str, scope: int) -> str:
         return keyring().decrypt(stored, scope)
     except UnknownKeyError as exc:
         raise ServiceUnavailableError(
-            _("The GoTone token was encrypted with key '%(kid)s', which this server does not "
-              "have. Ask the administrator.", kid=exc.kid)
-        ) from None  # fmt: skip
+            _(
+                "The GoTone token was encrypted with key '%(kid)s', which this server does not "
+                "have. Ask the administrator.",
+                kid=exc.kid,
+            )
+        ) from None
     except DecryptError:
         raise ServiceUnavailableError(
             _("The stored GoTone token cannot be decrypted. An admin can set it again.")

@@ -68,9 +68,10 @@ def confirm(user: User, password: str | None) -> None:
         return
     # Counted in the database in one statement: concurrent wrong guesses all count.
     db.session.execute(
-        db.update(UserSession).where(UserSession.id == row.id)
+        db.update(UserSession)
+        .where(UserSession.id == row.id)
         .values(reauth_failures=UserSession.reauth_failures + 1)
-    )  # fmt: skip
+    )
     failures = db.session.scalar(
         db.select(UserSession.reauth_failures).where(UserSession.id == row.id)
     )

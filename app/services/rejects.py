@@ -36,8 +36,9 @@ REJECTS_HEADER = ["row", "phone", "first_name", "last_name", "reason"]
 REJECTS_CHUNK = 1000
 
 
-def rejects_chunk(job_id: int, after_seq: int = 0,
-                  limit: int = REJECTS_CHUNK) -> tuple[str, int | None]:  # fmt: skip
+def rejects_chunk(
+    job_id: int, after_seq: int = 0, limit: int = REJECTS_CHUNK
+) -> tuple[str, int | None]:
     """CSV text of the rejected (and failed) lines after row `after_seq`, and the last row in
     it (None when there are no more). The header comes first, with after_seq=0."""
     buffer = _LineBuffer()
@@ -51,8 +52,15 @@ def rejects_chunk(job_id: int, after_seq: int = 0,
         if country is None:
             workspace = db.session.get_one(Workspace, db.session.get_one(Job, job_id).workspace_id)
             country = get_settings(workspace).default_country or ""
-        writer.writerow([item.seq, _rejected_phone(item, country), safe_cell(item.first_name),
-                         safe_cell(item.last_name), safe_cell(item.reason or "")])  # fmt: skip
+        writer.writerow(
+            [
+                item.seq,
+                _rejected_phone(item, country),
+                safe_cell(item.first_name),
+                safe_cell(item.last_name),
+                safe_cell(item.reason or ""),
+            ]
+        )
         last = item.seq
     return buffer.take(), last
 

@@ -51,12 +51,15 @@ def local(workspace: Workspace, moment: datetime | None) -> datetime | None:
 
 def upcoming(workspace: Workspace) -> list[SendRequest]:
     """Scheduled and missed requests of the workspace, soonest first."""
-    return list(db.session.scalars(
-        select(SendRequest)
-        .where(SendRequest.workspace_id == workspace.id,
-               SendRequest.state.in_((SCHEDULED, MISSED)))
-        .order_by(SendRequest.scheduled_for)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(SendRequest)
+            .where(
+                SendRequest.workspace_id == workspace.id, SendRequest.state.in_((SCHEDULED, MISSED))
+            )
+            .order_by(SendRequest.scheduled_for)
+        )
+    )
 
 
 def dispatch_due(now: datetime | None = None) -> list[int]:
@@ -75,15 +78,20 @@ def dispatch_due(now: datetime | None = None) -> list[int]:
             _miss(request_id)
             continue
         if not _author_may_send(request_id):
-            _miss(request_id, _("Held: the member who scheduled it can no longer send in "
-                                "this workspace."))  # fmt: skip
+            _miss(
+                request_id,
+                _("Held: the member who scheduled it can no longer send in this workspace."),
+            )
             continue
-        claimed = execute_dml(
-            update(SendRequest)
-            .where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
-            .values(state=QUEUED, dispatched_at=now, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1
+        claimed = (
+            execute_dml(
+                update(SendRequest)
+                .where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
+                .values(state=QUEUED, dispatched_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
         db.session.commit()
         if not claimed:
             continue  # another consumer took it, or a member cancelled it meanwhile
@@ -99,20 +107,27 @@ def dispatch_due(now: datetime | None = None) -> list[int]:
 def _author_may_send(request_id: int) -> bool:
     role = db.session.execute(
         select(Membership.role)
-        .join(SendRequest, (SendRequest.workspace_id == Membership.workspace_id)
-              & (SendRequest.created_by_id == Membership.user_id))
+        .join(
+            SendRequest,
+            (SendRequest.workspace_id == Membership.workspace_id)
+            & (SendRequest.created_by_id == Membership.user_id),
+        )
         .where(SendRequest.id == request_id)
-    ).scalar()  # fmt: skip
+    ).scalar()
     return can(role, "messages.send")
 
 
 def _miss(request_id: int, reason: str | None = None) -> None:
     result = execute_dml(
-        update(SendRequest).where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
-        .values(state=MISSED, error=reason or _("No worker was running at the scheduled time."),
-                updated_at=utcnow())
+        update(SendRequest)
+        .where(SendRequest.id == request_id, SendRequest.state == SCHEDULED)
+        .values(
+            state=MISSED,
+            error=reason or _("No worker was running at the scheduled time."),
+            updated_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     if result.rowcount == 1:
         _set_messages(request_id, MISSED)
     db.session.commit()
@@ -131,35 +146,41 @@ def cancel(workspace: Workspace, actor: User, request: SendRequest) -> None:
     """Cancel a scheduled or missed request before it goes out (commits)."""
     result = execute_dml(
         update(SendRequest)
-        .where(SendRequest.id == request.id, SendRequest.workspace_id == workspace.id,
-               SendRequest.state.in_((SCHEDULED, MISSED)))
+        .where(
+            SendRequest.id == request.id,
+            SendRequest.workspace_id == workspace.id,
+            SendRequest.state.in_((SCHEDULED, MISSED)),
+        )
         .values(state=CANCELLED, finished_at=utcnow(), updated_at=utcnow())
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     if result.rowcount != 1:
         db.session.rollback()
         raise ScheduleError(_("This send has already gone out or was cancelled."))
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.request_id == request.id,
-               OutboxMessage.state.in_((QUEUED, MISSED)))
+        .where(OutboxMessage.request_id == request.id, OutboxMessage.state.in_((QUEUED, MISSED)))
         .values(state=CANCELLED, updated_at=utcnow())
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     audit.record(actor, workspace, "message.schedule_cancelled", str(request.id))
     db.session.commit()
     db.session.refresh(request)
 
 
-def edit(workspace: Workspace, actor: User, request: SendRequest, text: str,
-         when: datetime) -> None:  # fmt: skip
+def edit(
+    workspace: Workspace, actor: User, request: SendRequest, text: str, when: datetime
+) -> None:
     """Change the text and time of a scheduled request (commits)."""
-    locked = execute_dml(
-        update(SendRequest)
-        .where(SendRequest.id == request.id, SendRequest.state == SCHEDULED)
-        .values(updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    locked = (
+        execute_dml(
+            update(SendRequest)
+            .where(SendRequest.id == request.id, SendRequest.state == SCHEDULED)
+            .values(updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     if not locked:
         db.session.rollback()
         raise ScheduleError(_("This send has already gone out or was cancelled."))
@@ -167,8 +188,14 @@ def edit(workspace: Workspace, actor: User, request: SendRequest, text: str,
     before = {"text": request.text, "scheduled_for": request.scheduled_for.isoformat()}
     request.text, request.scheduled_for = text, when
     outbox.rewrite_messages(request, actor)
-    audit.record(actor, workspace, "message.schedule_edited", str(request.id), before=before,
-                 scheduled_for=when.isoformat())  # fmt: skip
+    audit.record(
+        actor,
+        workspace,
+        "message.schedule_edited",
+        str(request.id),
+        before=before,
+        scheduled_for=when.isoformat(),
+    )
     db.session.commit()
 
 

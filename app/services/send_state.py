@@ -42,9 +42,13 @@ def replay_message(request: SendRequest) -> str:
             total,
         )
     if pending:
-        return _("This message is already going out: %(sent)s of %(total)s sent so far, "
-                 "%(pending)s waiting. Nothing was queued again.", sent=sent, total=total,
-                 pending=pending)  # fmt: skip
+        return _(
+            "This message is already going out: %(sent)s of %(total)s sent so far, "
+            "%(pending)s waiting. Nothing was queued again.",
+            sent=sent,
+            total=total,
+            pending=pending,
+        )
     if sent == total:
         return _("This message was already sent; nothing was sent again.")
     if sent or unknown:

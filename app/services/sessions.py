@@ -24,8 +24,11 @@ def _digest(token: str) -> str:
 def create(user: User, ip: str | None, user_agent: str | None) -> str:
     """Open a session for `user` and return its secret token (commits)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, token_hash=_digest(token), ip=ip,
-                               user_agent=(user_agent or "")[:255]))  # fmt: skip
+    db.session.add(
+        UserSession(
+            user_id=user.id, token_hash=_digest(token), ip=ip, user_agent=(user_agent or "")[:255]
+        )
+    )
     db.session.commit()
     return token
 

@@ -38,14 +38,45 @@ XLSX_RATIO_FROM = 8 * 1024 * 1024  # small parts may compress better: they cost 
 
 # Header names, compared lower-case with spaces, dots, dashes and underscores removed.
 _HEADER_NAMES = {
-    "phone": {"phone", "phonenumber", "phoneno", "mobile", "mobilenumber", "mobilephone",
-              "cell", "cellphone", "cellular", "tel", "telephone", "number", "msisdn",
-              "contact", "contactnumber", "recipient", "whatsapp", "手机", "手机号",
-              "手机号码", "电话", "电话号码", "号码", "联系电话"},
-    "first_name": {"firstname", "first", "givenname", "forename", "name", "fname",
-                   "名", "名字", "姓名"},
+    "phone": {
+        "phone",
+        "phonenumber",
+        "phoneno",
+        "mobile",
+        "mobilenumber",
+        "mobilephone",
+        "cell",
+        "cellphone",
+        "cellular",
+        "tel",
+        "telephone",
+        "number",
+        "msisdn",
+        "contact",
+        "contactnumber",
+        "recipient",
+        "whatsapp",
+        "手机",
+        "手机号",
+        "手机号码",
+        "电话",
+        "电话号码",
+        "号码",
+        "联系电话",
+    },
+    "first_name": {
+        "firstname",
+        "first",
+        "givenname",
+        "forename",
+        "name",
+        "fname",
+        "名",
+        "名字",
+        "姓名",
+    },
     "last_name": {"lastname", "last", "surname", "familyname", "lname", "姓", "姓氏"},
-}  # fmt: skip
+}
 _NORMALISE_HEADER = re.compile(r"[\s._\-/]+")
 _LOOKS_LIKE_PHONE = re.compile(r"^\+?[\d\s().\-]{6,20}$")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -64,17 +95,25 @@ class FileInfo:
     mapping: dict[str, int | None] = field(default_factory=dict)
 
     def options(self) -> dict[str, Any]:
-        return {"format": self.format, "encoding": self.encoding, "delimiter": self.delimiter,
-                "has_header": self.has_header, "headers": self.headers,
-                "mapping": self.mapping}  # fmt: skip
+        return {
+            "format": self.format,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "has_header": self.has_header,
+            "headers": self.headers,
+            "mapping": self.mapping,
+        }
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> FileInfo:
-        return cls(format=options["format"], encoding=options.get("encoding", "utf-8"),
-                   delimiter=options.get("delimiter", ","),
-                   has_header=bool(options.get("has_header", True)),
-                   headers=list(options.get("headers") or []),
-                   mapping=dict(options.get("mapping") or {}))  # fmt: skip
+        return cls(
+            format=options["format"],
+            encoding=options.get("encoding", "utf-8"),
+            delimiter=options.get("delimiter", ","),
+            has_header=bool(options.get("has_header", True)),
+            headers=list(options.get("headers") or []),
+            mapping=dict(options.get("mapping") or {}),
+        )
 
 
 def column_labels(info: FileInfo) -> list[str]:
@@ -133,8 +172,12 @@ def _decode_sample(raw: bytes) -> tuple[str, str]:
     try:
         text = decoder.decode(raw, final=False)  # a character cut at the sample's end is fine
     except UnicodeDecodeError:
-        raise FileProblem(_("The file is not UTF-8 text. In Excel choose “Save as” → “CSV UTF-8”, "
-                            "or upload the .xlsx file.")) from None  # fmt: skip
+        raise FileProblem(
+            _(
+                "The file is not UTF-8 text. In Excel choose “Save as” → “CSV UTF-8”, "
+                "or upload the .xlsx file."
+            )
+        ) from None
     return encoding, text
 
 
@@ -146,8 +189,12 @@ def sniff(path: Path, filename: str = "") -> FileInfo:
     with open(path, "rb") as fh:
         head = fh.read(SAMPLE_BYTES)
     if head.startswith(_OLE_MAGIC):
-        raise FileProblem(_("Old Excel files (.xls) cannot be read. Save the file as .xlsx or "
-                            "CSV UTF-8 and upload it again."))  # fmt: skip
+        raise FileProblem(
+            _(
+                "Old Excel files (.xls) cannot be read. Save the file as .xlsx or "
+                "CSV UTF-8 and upload it again."
+            )
+        )
     if head.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
         info = FileInfo(format="xlsx")
     else:
@@ -159,8 +206,9 @@ def sniff(path: Path, filename: str = "") -> FileInfo:
     info.headers = [cell_text(c) for c in first[1]][:MAX_COLUMNS]
     info.mapping = auto_map(info.headers)
     if info.mapping["phone"] is None:
-        phone_column = next((i for i, c in enumerate(info.headers)
-                             if _LOOKS_LIKE_PHONE.match(c)), None)  # fmt: skip
+        phone_column = next(
+            (i for i, c in enumerate(info.headers) if _LOOKS_LIKE_PHONE.match(c)), None
+        )
         if phone_column is not None:
             # No header row: the first line is already a contact.
             info.has_header = False
@@ -186,8 +234,9 @@ def _delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def iter_rows(path: Path, info: FileInfo, *, include_header: bool = False,
-              start_after: int = 0) -> Iterator[tuple[int, list[Any]]]:  # fmt: skip
+def iter_rows(
+    path: Path, info: FileInfo, *, include_header: bool = False, start_after: int = 0
+) -> Iterator[tuple[int, list[Any]]]:
     """(row number as a spreadsheet shows it, cells) for each row, streamed.
 
     Rows up to `start_after` are skipped (a resumed dry run); the header row unless asked.
@@ -207,20 +256,25 @@ def _csv_rows(path: Path, info: FileInfo) -> Iterator[tuple[int, list[Any]]]:
     with open(path, "rb") as raw:
         # surrogateescape, then a check per row: the wrapper decodes ahead in blocks, so a
         # strict decoder would name a row before the bad one.
-        text = io.TextIOWrapper(raw, encoding=info.encoding, errors="surrogateescape",
-                                newline="")  # fmt: skip
+        text = io.TextIOWrapper(raw, encoding=info.encoding, errors="surrogateescape", newline="")
         reader = csv.reader(text, delimiter=info.delimiter)
         number = 0
         try:
             for cells in reader:
                 number += 1
                 if any(_UNDECODABLE.search(cell) for cell in cells):
-                    raise FileProblem(_("Row %(n)s is not UTF-8 text. Save the file as “CSV "
-                                        "UTF-8” and upload it again.", n=number))  # fmt: skip
+                    raise FileProblem(
+                        _(
+                            "Row %(n)s is not UTF-8 text. Save the file as “CSV "
+                            "UTF-8” and upload it again.",
+                            n=number,
+                        )
+                    )
                 yield number, cells[:MAX_COLUMNS]
         except csv.Error as error:
-            raise FileProblem(_("Row %(n)s cannot be read as CSV (%(why)s).", n=number + 1,
-                                why=str(error)[:100])) from None  # fmt: skip
+            raise FileProblem(
+                _("Row %(n)s cannot be read as CSV (%(why)s).", n=number + 1, why=str(error)[:100])
+            ) from None
 
 
 def check_archive(fh) -> None:
@@ -244,10 +298,14 @@ def check_archive(fh) -> None:
             or total > XLSX_MAX_UNPACKED
             or any(_too_packed(entry) for entry in entries)
         ):
-            raise FileProblem(_("This Excel file unpacks to far more data than a contact list "
-                                "holds (%(mb)s MB), so it was not opened. Save it as CSV "
-                                "UTF-8, or split it, and upload it again.",
-                                mb=max(1, total // (1024 * 1024))))  # fmt: skip
+            raise FileProblem(
+                _(
+                    "This Excel file unpacks to far more data than a contact list "
+                    "holds (%(mb)s MB), so it was not opened. Save it as CSV "
+                    "UTF-8, or split it, and upload it again.",
+                    mb=max(1, total // (1024 * 1024)),
+                )
+            )
         for entry in entries:
             if _is_shared_strings(entry):
                 with archive.open(entry) as member:
@@ -286,8 +344,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         check_archive(fh)
         try:
             book = load_workbook(fh, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
-                TypeError):  # fmt: skip
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
             raise FileProblem(_cannot_open()) from None
         try:
             sheet = book.worksheets[0] if book.worksheets else None

@@ -13,21 +13,26 @@ from . import audit
 
 
 def list_templates(workspace: Workspace) -> list[MessageTemplate]:
-    return list(db.session.scalars(
-        select(MessageTemplate).where(MessageTemplate.workspace_id == workspace.id)
-        .order_by(MessageTemplate.name)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(MessageTemplate)
+            .where(MessageTemplate.workspace_id == workspace.id)
+            .order_by(MessageTemplate.name)
+        )
+    )
 
 
 def get_template(workspace: Workspace, template_id: int) -> MessageTemplate | None:
     return db.session.scalar(
-        select(MessageTemplate).where(MessageTemplate.id == template_id,
-                                      MessageTemplate.workspace_id == workspace.id)  # fmt: skip
+        select(MessageTemplate).where(
+            MessageTemplate.id == template_id, MessageTemplate.workspace_id == workspace.id
+        )
     )
 
 
-def save(workspace: Workspace, actor: User, name: str, text: str,
-         template: MessageTemplate | None = None) -> MessageTemplate:  # fmt: skip
+def save(
+    workspace: Workspace, actor: User, name: str, text: str, template: MessageTemplate | None = None
+) -> MessageTemplate:
     """Create (template None) or update a template (commits)."""
     if template is None:
         template = MessageTemplate(workspace_id=workspace.id, created_by_id=actor.id)

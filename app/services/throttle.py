@@ -67,8 +67,9 @@ def _run(operation):
     try:
         return operation(FixedWindowRateLimiter(storage))
     except storage.base_exceptions as error:
-        log.warning("login throttle storage unreachable (%s): counting in memory",
-                    type(error).__name__)  # fmt: skip
+        log.warning(
+            "login throttle storage unreachable (%s): counting in memory", type(error).__name__
+        )
         ext["portal_throttle_down_until"] = time.monotonic() + RETRY_STORAGE_AFTER
         return operation(_fallback())
 

@@ -66,8 +66,9 @@ def _matching_counter(secret: str, code: str, last: int | None) -> int | None:
     return None
 
 
-def enable(user: User, secret: str, code: str, *,
-           keep_session: str | None = None) -> list[str] | None:  # fmt: skip
+def enable(
+    user: User, secret: str, code: str, *, keep_session: str | None = None
+) -> list[str] | None:
     """Turn 2FA on when `code` matches `secret`; return the recovery codes (commits).
 
     With keep_session (the caller's own session), the user's other sessions end: one opened

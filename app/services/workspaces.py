@@ -87,9 +87,12 @@ def delete(workspace: Workspace, actor: User) -> None:
 def members(workspace: Workspace) -> list[Membership]:
     """Return the workspace's memberships, highest role first."""
     rows = db.session.scalars(
-        db.select(Membership).join(User).options(contains_eager(Membership.user))
-        .where(Membership.workspace_id == workspace.id).order_by(User.email)
-    )  # fmt: skip
+        db.select(Membership)
+        .join(User)
+        .options(contains_eager(Membership.user))
+        .where(Membership.workspace_id == workspace.id)
+        .order_by(User.email)
+    )
     return sorted(rows, key=lambda m: -rank(m.role))
 
 
@@ -103,11 +106,14 @@ def get_member(workspace: Workspace, user_id: int) -> Membership | None:
 
 
 def _owner_count(workspace: Workspace) -> int:
-    return db.session.scalar(
-        db.select(db.func.count()).where(
-            Membership.workspace_id == workspace.id, Membership.role == Role.OWNER
+    return (
+        db.session.scalar(
+            db.select(db.func.count()).where(
+                Membership.workspace_id == workspace.id, Membership.role == Role.OWNER
+            )
         )
-    ) or 0  # fmt: skip
+        or 0
+    )
 
 
 def _lock_members(workspace: Workspace, *rows: Membership) -> None:
@@ -163,8 +169,7 @@ def change_role(workspace: Workspace, actor: Membership, target: Membership, rol
     if target.role == Role.OWNER and role != Role.OWNER and _owner_count(workspace) == 1:
         _refuse(_("The last owner cannot be demoted. Transfer ownership first."))
     old, target.role = target.role, role
-    audit.record(actor.user, workspace, "member.role_changed", target.user.email,
-                 old=old, new=role)  # fmt: skip
+    audit.record(actor.user, workspace, "member.role_changed", target.user.email, old=old, new=role)
     db.session.commit()
 
 

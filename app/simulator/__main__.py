@@ -23,9 +23,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--control", action="store_true", help="enable the /_control/ API")
     parser.add_argument("--state-file", help="JSON snapshot that survives restarts")
     parser.add_argument("--verbose", action="store_true", help="log every request")
-    parser.add_argument("--keep-alive", action="store_true",
-                        help="serve with HTTP/1.1 keep-alive, as a production gateway does "
-                             "(gunicorn's threaded worker; benchmarks)")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="serve with HTTP/1.1 keep-alive, as a production gateway does "
+        "(gunicorn's threaded worker; benchmarks)",
+    )
     return parser.parse_args(argv)
 
 
@@ -46,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     host = args.host if ":" not in args.host else f"[{args.host}]"
     if args.keep_alive:
         return _serve_keep_alive(args, config, state, host, token)
-    server = SimulatorWSGIServer(args.host, args.port, create_simulator_app(config, state),
-                                 quiet=not args.verbose)  # fmt: skip
+    server = SimulatorWSGIServer(
+        args.host, args.port, create_simulator_app(config, state), quiet=not args.verbose
+    )
     print(
         f"GoTone simulator ({args.profile}) at http://{host}:{server.server_port}/api/v3",
         flush=True,
@@ -69,13 +73,16 @@ def main(argv: list[str] | None = None) -> int:
 def _serve_keep_alive(args, config, state, host: str, token: str | None) -> int:
     from .keepalive import KeepAliveServer
 
-    print(f"GoTone simulator ({args.profile}, keep-alive) at http://{host}:{args.port}/api/v3",
-          flush=True)  # fmt: skip
+    print(
+        f"GoTone simulator ({args.profile}, keep-alive) at http://{host}:{args.port}/api/v3",
+        flush=True,
+    )
     if token:
         print(f"API token: {token}", flush=True)
     try:
-        KeepAliveServer(create_simulator_app(config, state), args.host, args.port,
-                        quiet=not args.verbose).run()  # fmt: skip
+        KeepAliveServer(
+            create_simulator_app(config, state), args.host, args.port, quiet=not args.verbose
+        ).run()
     finally:
         state.stopping.set()
     return 0

@@ -30,10 +30,21 @@ def create_simulator_app(
     app.extensions[EXTENSION] = {"config": config, "state": state, "initial": config.copy()}
     app.wsgi_app = _AbortingMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     control_api.register(app)
-    app.add_url_rule("/", "root", _catch_all, defaults={"path": ""}, methods=ALL_METHODS,
-                     provide_automatic_options=False)  # fmt: skip
-    app.add_url_rule("/<path:path>", "catch_all", _catch_all, methods=ALL_METHODS,
-                     provide_automatic_options=False)  # fmt: skip
+    app.add_url_rule(
+        "/",
+        "root",
+        _catch_all,
+        defaults={"path": ""},
+        methods=ALL_METHODS,
+        provide_automatic_options=False,
+    )
+    app.add_url_rule(
+        "/<path:path>",
+        "catch_all",
+        _catch_all,
+        methods=ALL_METHODS,
+        provide_automatic_options=False,
+    )
     return app
 
 

@@ -98,8 +98,15 @@ class SimulatorControl:
         delay_ms: int | None = None,
         body: Any = None,
     ) -> None:
-        spec = {"mode": mode, "path": path, "method": method, "times": times, "status": status,
-                "delay_ms": delay_ms, "body": body}  # fmt: skip
+        spec = {
+            "mode": mode,
+            "path": path,
+            "method": method,
+            "times": times,
+            "status": status,
+            "delay_ms": delay_ms,
+            "body": body,
+        }
         self._call("POST", "/faults", json=spec)
 
     def clear_faults(self) -> None:

@@ -19,10 +19,24 @@ from .routes_groups import new_group
 from .state import SimulatorConfig, SimulatorState
 
 ACCOUNT_FIELDS = {
-    "balance", "first_name", "last_name", "email", "timezone", "locale", "sender_id_verification",
-    "sender_ids", "abilities", "permissions", "unit_price", "coverage", "blacklist",
-    "currency_format", "subscription_ends_at", "subscription_active", "last_access_at",
-}  # fmt: skip
+    "balance",
+    "first_name",
+    "last_name",
+    "email",
+    "timezone",
+    "locale",
+    "sender_id_verification",
+    "sender_ids",
+    "abilities",
+    "permissions",
+    "unit_price",
+    "coverage",
+    "blacklist",
+    "currency_format",
+    "subscription_ends_at",
+    "subscription_active",
+    "last_access_at",
+}
 
 
 class ControlError(Exception):
@@ -93,11 +107,17 @@ def _seed_contact(state: SimulatorState, group: dict[str, Any], spec: dict[str, 
     now = iso_z(now_utc())
     contact = {key: None for key in LEGACY_ROW_KEYS}
     contact.update(
-        id=state.next_id("contact"), uid=state.new_uid(), customer_id=group["customer_id"],
-        group_id=group["id"], phone=int(normalise(str(spec["phone"]))), status="subscribe",
-        first_name=spec.get("first_name"), last_name=spec.get("last_name"),
-        created_at=now, updated_at=now,
-    )  # fmt: skip
+        id=state.next_id("contact"),
+        uid=state.new_uid(),
+        customer_id=group["customer_id"],
+        group_id=group["id"],
+        phone=int(normalise(str(spec["phone"]))),
+        status="subscribe",
+        first_name=spec.get("first_name"),
+        last_name=spec.get("last_name"),
+        created_at=now,
+        updated_at=now,
+    )
     state.data["contacts"][contact["uid"]] = contact
     return contact["uid"]
 
@@ -250,5 +270,6 @@ def _guarded(view: Callable[[], Any]) -> Callable[[], Any]:
 
 def register(app: Flask) -> None:
     for method, path, view in ROUTES:
-        app.add_url_rule(f"/_control{path}", f"control_{view.__name__}", _guarded(view),
-                         methods=[method])  # fmt: skip
+        app.add_url_rule(
+            f"/_control{path}", f"control_{view.__name__}", _guarded(view), methods=[method]
+        )

@@ -18,9 +18,17 @@ from .responses import dumps, error, html_page
 from .state import SimulatorState
 
 BEFORE = {
-    "latency", "status", "reset_before", "hang", "malformed_json", "html_200", "empty",
-    "huge", "wrong_shape", "too_many_attempts",
-}  # fmt: skip
+    "latency",
+    "status",
+    "reset_before",
+    "hang",
+    "malformed_json",
+    "html_200",
+    "empty",
+    "huge",
+    "wrong_shape",
+    "too_many_attempts",
+}
 AFTER = {"reset_after", "hang_after", "drip", "truncated"}
 MODES = BEFORE | AFTER
 DEFAULT_DELAY_MS = {"hang": 30_000, "hang_after": 30_000, "drip": 500, "latency": 1_000}
@@ -118,14 +126,16 @@ def _bad_body(fault: dict[str, Any]) -> Response:
         return Response(b"", status=200, mimetype="application/json")
     if mode == "huge":
         blob = ["x" * 1000] * 5000  # about 5 MB of valid JSON
-        return Response(dumps({"status": "success", "message": None, "data": blob}),
-                        mimetype="application/json")  # fmt: skip
+        return Response(
+            dumps({"status": "success", "message": None, "data": blob}), mimetype="application/json"
+        )
     shape = body if body is not None else ["unexpected", {"shape": True}]
     return Response(json.dumps(shape), status=200, mimetype="application/json")
 
 
-def after(fault: dict[str, Any], state: SimulatorState, environ: dict[str, Any],
-          response: Response) -> Response:  # fmt: skip
+def after(
+    fault: dict[str, Any], state: SimulatorState, environ: dict[str, Any], response: Response
+) -> Response:
     """Spoil the real answer of a request that was processed."""
     mode = fault["mode"]
     if mode == "reset_after":

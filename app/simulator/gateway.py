@@ -13,8 +13,15 @@ from .schedule import due_entries
 from .state import SimulatorState
 
 KNOWN_CUSTOMER_STATUSES = (
-    "Delivered", "Failed", "Rejected", "Undelivered", "Enroute", "Accepted", "Expired", "Skipped",
-)  # fmt: skip
+    "Delivered",
+    "Failed",
+    "Rejected",
+    "Undelivered",
+    "Enroute",
+    "Accepted",
+    "Expired",
+    "Skipped",
+)
 
 
 def phone_parse_error(exc: phonenumbers.NumberParseException) -> str:
@@ -170,9 +177,14 @@ def run_scheduler(state: SimulatorState, now: datetime | None = None) -> int:
             if account is None:
                 continue
             report = deliver(
-                state, account, entry["to"], _Queued(entry), entry["price"],
-                api_key=entry["api_key"], scheduled_for=entry["scheduled_for"],
-            )  # fmt: skip
+                state,
+                account,
+                entry["to"],
+                _Queued(entry),
+                entry["price"],
+                api_key=entry["api_key"],
+                scheduled_for=entry["scheduled_for"],
+            )
             if "Delivered" not in report["status"] and entry["charged"]:
                 adjust_balance(account, entry["price"])
         return len(due)

@@ -14,10 +14,23 @@ from .responses import ApiError, success
 
 NOT_FOUND_PAGE = "Sorry, but the page you were trying to view does not exist."
 LEGACY_ROW_KEYS = (
-    "id", "uid", "customer_id", "group_id", "phone", "status", "first_name", "last_name",
-    "email", "username", "company", "address", "birth_date", "anniversary_date",
-    "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "uid",
+    "customer_id",
+    "group_id",
+    "phone",
+    "status",
+    "first_name",
+    "last_name",
+    "email",
+    "username",
+    "company",
+    "address",
+    "birth_date",
+    "anniversary_date",
+    "created_at",
+    "updated_at",
+)
 # M's default group fields besides PHONE, in field order, and their labels.
 MODERN_FIELDS = ("FIRST_NAME", "LAST_NAME")
 PHONE_LABEL = "Phone"
@@ -63,8 +76,18 @@ def store_contact(ctx: Ctx) -> Response:
             if key not in ctx.input:
                 raise ApiError(f'Undefined array key "{key}"')
     contact = _new_contact(ctx, group, digits)
-    keys = ("customer_id", "group_id", "phone", "status", "first_name", "last_name", "uid",
-            "updated_at", "created_at", "id")  # fmt: skip
+    keys = (
+        "customer_id",
+        "group_id",
+        "phone",
+        "status",
+        "first_name",
+        "last_name",
+        "uid",
+        "updated_at",
+        "created_at",
+        "id",
+    )
     return success({k: contact[k] for k in keys}, "Contact was successfully added")
 
 

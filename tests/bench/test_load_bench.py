@@ -30,8 +30,9 @@ with Stack(workers=1, contacts=3) as stack:
 
 
 def test_send_one_sends_one_message():
-    done = subprocess.run([sys.executable, "-c", SEND_ONE], cwd=ROOT, capture_output=True,
-                          text=True, timeout=110)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", SEND_ONE], cwd=ROOT, capture_output=True, text=True, timeout=110
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "status 303" in done.stdout, done.stdout
     assert "sent 1" in done.stdout, done.stdout
@@ -39,9 +40,13 @@ def test_send_one_sends_one_message():
 
 @pytest.mark.slow
 def test_load_benchmark_runs_the_mix_without_errors():
-    done = subprocess.run([sys.executable, "bench/load.py", "--users", "3", "--duration", "8",
-                           "--workers", "1"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=110)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "bench/load.py", "--users", "3", "--duration", "8", "--workers", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
     out = done.stdout
     assert "errors" in out and "target" in out, out + done.stderr[-2000:]
     for kind in ("list", "history", "dashboard", "send"):

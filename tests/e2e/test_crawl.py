@@ -81,8 +81,10 @@ def portal(make_app, sim):
     app = make_app(JOBS_PACE=6000, JOBS_SWEEP_SECONDS=1, SEND_FILE_MAX_AGE_DEFAULT=3600)
     sim.control.create_account(token=TOKEN, balance=100_000)
     sim.control.configure(rate_limit=100_000)
-    people = [{"phone": p, "first_name": n, "last_name": "Crawl"}
-              for p, n in zip(PHONES, NAMES, strict=True)]  # fmt: skip
+    people = [
+        {"phone": p, "first_name": n, "last_name": "Crawl"}
+        for p, n in zip(PHONES, NAMES, strict=True)
+    ]
     big = sim.control.seed_group(TOKEN, "Crawl members", people)
     sim.control.seed_group(TOKEN, "Crawl small", people[:2])
     stop_jobs = start_background(app, workers=1)
@@ -113,8 +115,9 @@ def portal(make_app, sim):
 
 def _send(workspace, user, text, people, scheduled_for=None) -> None:
     recipients = [Recipient(p["phone"], p["first_name"], p["last_name"]) for p in people]
-    draft = outbox.Draft(text=text, recipients=recipients, scheduled_for=scheduled_for,
-                         timezone="UTC")  # fmt: skip
+    draft = outbox.Draft(
+        text=text, recipients=recipients, scheduled_for=scheduled_for, timezone="UTC"
+    )
     submitted = outbox.submit(workspace, user, f"crawl-{text}", draft)
     outbox.start(submitted.request)
 
@@ -304,11 +307,14 @@ def test_crawl_as_owner_and_viewer_with_the_csp_enforced(browser, portal, figure
     viewer, viewer_expected = _crawl(browser, portal, Role.VIEWER, VIEWER)
     assert viewer.forbidden_forms == set(), viewer.forbidden_forms
     assert owner.forbidden_forms == set()
-    figures("T15", f"owner: {owner.pages} pages crawled, {len(owner.endpoints & owner_expected)}/"
-                   f"{len(owner_expected)} GET endpoints covered, {owner.answers} answers with "
-                   f"CSP and headers; viewer: {viewer.pages} pages, "
-                   f"{len(viewer.endpoints & viewer_expected)}/{len(viewer_expected)} endpoints, "
-                   f"no form it may not use; violations 0, console errors 0, 5xx 0 "
-                   f"({len(EXCLUDED)} endpoints excluded: assets, downloads, health, "
-                   f"2FA step, invitation, unrequested card fragments; control: "
-                   f"{control}/2 injected inline script and style reported)")  # fmt: skip
+    figures(
+        "T15",
+        f"owner: {owner.pages} pages crawled, {len(owner.endpoints & owner_expected)}/"
+        f"{len(owner_expected)} GET endpoints covered, {owner.answers} answers with "
+        f"CSP and headers; viewer: {viewer.pages} pages, "
+        f"{len(viewer.endpoints & viewer_expected)}/{len(viewer_expected)} endpoints, "
+        f"no form it may not use; violations 0, console errors 0, 5xx 0 "
+        f"({len(EXCLUDED)} endpoints excluded: assets, downloads, health, "
+        f"2FA step, invitation, unrequested card fragments; control: "
+        f"{control}/2 injected inline script and style reported)",
+    )

@@ -26,8 +26,13 @@ def portal(make_app, sim):
         workspace = make_workspace(user, "History Co", base_url=sim.api_url("v3"), token=TOKEN)
         start = datetime(2026, 1, 1, tzinfo=UTC)
         for i in range(30):
-            outbox_message(workspace, user, f"120255501{i:02d}", f"note {i:02d}",
-                           created_at=start + timedelta(minutes=i))  # fmt: skip
+            outbox_message(
+                workspace,
+                user,
+                f"120255501{i:02d}",
+                f"note {i:02d}",
+                created_at=start + timedelta(minutes=i),
+            )
         outbox_message(workspace, user, "447700900123", "Meeting moved", created_at=start)
         workspace_id = workspace.id
     with serve(app) as base:

@@ -102,8 +102,13 @@ def _chunks(limit: int = 450) -> list[list[int]]:
 
 
 CHUNKS = _chunks()
-ERROR_SURFACES = ("error page", "error alert (htmx)", "form field error",
-                  "dashboard card error", "stored send error")  # fmt: skip
+ERROR_SURFACES = (
+    "error page",
+    "error alert (htmx)",
+    "form field error",
+    "dashboard card error",
+    "stored send error",
+)
 
 
 def error_text(chunk: list[int]) -> str:
@@ -136,11 +141,14 @@ def portal(make_app, sim):
     statuses then became payloads too; refused sends whose gateway errors are payloads."""
     # Static files cached by the browser: a hundred page loads need not revalidate them.
     app = make_app(JOBS_PACE=6000, JOBS_SWEEP_SECONDS=1, SEND_FILE_MAX_AGE_DEFAULT=3600)
-    sim.control.create_account(token=TOKEN, balance=10_000_000, first_name=PAYLOADS[1],
-                               last_name=PAYLOADS[2])  # fmt: skip
+    sim.control.create_account(
+        token=TOKEN, balance=10_000_000, first_name=PAYLOADS[1], last_name=PAYLOADS[2]
+    )
     sim.control.configure(rate_limit=100_000)
-    people = [{"phone": f"1202555{1000 + i}", "first_name": p, "last_name": PAYLOADS[(i + 20) % 40]}
-              for i, p in enumerate(PAYLOADS)]  # fmt: skip
+    people = [
+        {"phone": f"1202555{1000 + i}", "first_name": p, "last_name": PAYLOADS[(i + 20) % 40]}
+        for i, p in enumerate(PAYLOADS)
+    ]
     groups = [sim.control.seed_group(TOKEN, p, [people[i]]) for i, p in enumerate(PAYLOADS)]
     everyone = sim.control.seed_group(TOKEN, "Everyone", people)
     combo_person = {"phone": "12025559999", "first_name": COMBO, "last_name": COMBO}
@@ -163,10 +171,18 @@ def portal(make_app, sim):
         workspace_id = workspace.id
     stop_jobs = start_background(app, workers=1)
     with serve(app) as base:
-        yield {"base": base, "ws": workspace_id, "w": f"{base}/w/{workspace_id}",
-               "groups": [g["uid"] for g in groups], "everyone": everyone["uid"],
-               "combo": combo["uid"], "combo_contact": combo["contact_uids"][0],
-               "combo_sent": combo_sent, "sent": sent, "refused": refused}  # fmt: skip
+        yield {
+            "base": base,
+            "ws": workspace_id,
+            "w": f"{base}/w/{workspace_id}",
+            "groups": [g["uid"] for g in groups],
+            "everyone": everyone["uid"],
+            "combo": combo["uid"],
+            "combo_contact": combo["contact_uids"][0],
+            "combo_sent": combo_sent,
+            "sent": sent,
+            "refused": refused,
+        }
     stop_jobs()
 
 
@@ -263,12 +279,14 @@ def _gateway_pages(page, portal, watch):
     row.get_by_role("button", name="Cancel").click()
     page.locator(f"#contact-{contact}:not(.editor)").wait_for()
     watch.check(page, "contact row (htmx)", names)
-    for surface, path in [("group editor (page)", f"groups/{group}/edit"),
-                          ("group delete confirmation", f"groups/{group}/delete"),
-                          ("contact page", f"groups/{group}/contacts/{contact}"),
-                          ("contact editor (page)", f"groups/{group}/contacts/{contact}/edit"),
-                          ("jobs group selects", "jobs"),
-                          ("import page", f"jobs/import?group={group}")]:  # fmt: skip
+    for surface, path in [
+        ("group editor (page)", f"groups/{group}/edit"),
+        ("group delete confirmation", f"groups/{group}/delete"),
+        ("contact page", f"groups/{group}/contacts/{contact}"),
+        ("contact editor (page)", f"groups/{group}/contacts/{contact}/edit"),
+        ("jobs group selects", "jobs"),
+        ("import page", f"jobs/import?group={group}"),
+    ]:
         page.goto(f"{w}/{path}")
         watch.check(page, surface, names)
     page.goto(f"{w}/groups/{portal['groups'][7]}")
@@ -323,8 +341,9 @@ def _error_surfaces(page, portal, sim, watch):
     def fault(chunk, path, method="GET", status=None):
         body = {"status": "error", "message": error_text(chunk)}
         if status:
-            sim.control.add_fault("status", path=path, method=method, status=status,
-                                  body=json.dumps(body))  # fmt: skip
+            sim.control.add_fault(
+                "status", path=path, method=method, status=status, body=json.dumps(body)
+            )
         else:
             sim.control.add_fault("wrong_shape", path=path, method=method, body=body)
 
@@ -434,8 +453,11 @@ def _exports_neutralised(page, portal, watch, tmp_path) -> tuple[int, int]:
     kept = [p[:100] for p in names]  # the outbox keeps 100 characters of a name
     texts = PAYLOADS + ["status " + p for p in PAYLOADS]
     cut = [PAYLOADS[i][:60].strip() for i in FORMULAS]  # the import strips its cells
-    results = [_check_csv(group_csv, names), _check_csv(history_csv, kept + texts),
-               _check_csv(rejects, cut * 3)]  # fmt: skip
+    results = [
+        _check_csv(group_csv, names),
+        _check_csv(history_csv, kept + texts),
+        _check_csv(rejects, cut * 3),
+    ]
     return sum(r[0] for r in results), sum(r[1] for r in results)
 
 
@@ -493,10 +515,20 @@ def test_gateway_payloads_never_execute(browser, portal, sim, tmp_path, figures)
     assert watch.calls == [] and watch.injected == [], (watch.calls, watch.injected)
     assert watch.dialogs == [] and watch.errors == []
     assert watch.requests == [], watch.requests
-    _assert_shown(watch, {"dashboard gateway account", "dashboard latest messages",
-                          "message page gateway status", "import dry run rejects"})  # fmt: skip
+    _assert_shown(
+        watch,
+        {
+            "dashboard gateway account",
+            "dashboard latest messages",
+            "message page gateway status",
+            "import dry run rejects",
+        },
+    )
     assert needed == done and needed > 0
-    figures("T14", f"40 payloads × {len(watch.seen)} surfaces ({watch.pages} page checks), "
-                   f"executions 0, injected elements 0, hx requests 0, "
-                   f"CSV cells neutralised {done}/{needed} (control: {live}/40 payloads are "
-                   f"markup when unescaped, and run there)")  # fmt: skip
+    figures(
+        "T14",
+        f"40 payloads × {len(watch.seen)} surfaces ({watch.pages} page checks), "
+        f"executions 0, injected elements 0, hx requests 0, "
+        f"CSV cells neutralised {done}/{needed} (control: {live}/40 payloads are "
+        f"markup when unescaped, and run there)",
+    )

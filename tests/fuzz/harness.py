@@ -54,27 +54,162 @@ FUZZ = settings(
 )
 
 # -- values ----------------------------------------------------------------------------------
-ODD_NUMBERS = ["0", "-0", "-1", "+1", "1e3", "1E-7", "1e309", "-1e309", "NaN", "nan", "sNaN",
-               "Infinity", "-Infinity", "inf", "0x1F", "0b11", "0o7", "1_000", "1,000.50",
-               "1.000,50", "1 000", "１２３", "١٢٣", "४२", "−5", "5.", ".5", "1.005", "0.001",
-               "99999999999999999999999999", "9" * 400, "1/2", "½", "²", "007"]  # fmt: skip
-ODD_DATES = ["2024-02-30", "2023-02-29", "2024-02-29", "0000-01-01", "0001-01-01", "1900-01-01",
-             "1970-01-01", "2038-01-19", "9999-12-31", "10000-01-01", "-0001-01-01", "2024-13-01",
-             "2024-00-10", "2024-1-1", "01/02/2024", "2024/01/02", "2024-01-02T03:04",
-             "2099-12-31", "3000-01-01"]  # fmt: skip
-ODD_TIMES = ["00:00", "23:59", "24:00", "12:60", "25:00", "-1:00", "12:00:00", "23:59:60",
-             "1:5", "12:30 PM", "noon", "T12:00"]  # fmt: skip
-ODD_TEXT = ["", " ", "   ", "\t", "\n", "\r\n", " \n\t ", "\x00", "a\x00b", "\u200b", "\u00a0",
-            "\ufeff", "\u202eabc\u202c", "\u200f\u05e9\u05dc\u05d5\u05dd", "مرحبا بالعالم", "😀",
-            "👨\u200d👩\u200d👧", "🏳️\u200d🌈", "\U0001d518\U0001d52b", "Ω≈ç√∫", "\uffff",
-            "\U0010ffff", "<script>alert(1)</script>", '"><svg onload=alert(1)>', "{{7*7}}",
-            "{first_name}", "{first_name|", "{{", "%s%n%x", "' OR 1=1--", "../../etc/passwd",
-            "%00", "%2e%2e/", "null", "None", "true", "[]", "{}", "=1+1", "@SUM(A1)",
-            "a" * 40, "+", "00", "+0", "-", "\\", "/", "?", "#", "&", "=", "é", "中文"]  # fmt: skip
+ODD_NUMBERS = [
+    "0",
+    "-0",
+    "-1",
+    "+1",
+    "1e3",
+    "1E-7",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "nan",
+    "sNaN",
+    "Infinity",
+    "-Infinity",
+    "inf",
+    "0x1F",
+    "0b11",
+    "0o7",
+    "1_000",
+    "1,000.50",
+    "1.000,50",
+    "1 000",
+    "１２３",
+    "١٢٣",
+    "४२",
+    "−5",
+    "5.",
+    ".5",
+    "1.005",
+    "0.001",
+    "99999999999999999999999999",
+    "9" * 400,
+    "1/2",
+    "½",
+    "²",
+    "007",
+]
+ODD_DATES = [
+    "2024-02-30",
+    "2023-02-29",
+    "2024-02-29",
+    "0000-01-01",
+    "0001-01-01",
+    "1900-01-01",
+    "1970-01-01",
+    "2038-01-19",
+    "9999-12-31",
+    "10000-01-01",
+    "-0001-01-01",
+    "2024-13-01",
+    "2024-00-10",
+    "2024-1-1",
+    "01/02/2024",
+    "2024/01/02",
+    "2024-01-02T03:04",
+    "2099-12-31",
+    "3000-01-01",
+]
+ODD_TIMES = [
+    "00:00",
+    "23:59",
+    "24:00",
+    "12:60",
+    "25:00",
+    "-1:00",
+    "12:00:00",
+    "23:59:60",
+    "1:5",
+    "12:30 PM",
+    "noon",
+    "T12:00",
+]
+ODD_TEXT = [
+    "",
+    " ",
+    "   ",
+    "\t",
+    "\n",
+    "\r\n",
+    " \n\t ",
+    "\x00",
+    "a\x00b",
+    "\u200b",
+    "\u00a0",
+    "\ufeff",
+    "\u202eabc\u202c",
+    "\u200f\u05e9\u05dc\u05d5\u05dd",
+    "مرحبا بالعالم",
+    "😀",
+    "👨\u200d👩\u200d👧",
+    "🏳️\u200d🌈",
+    "\U0001d518\U0001d52b",
+    "Ω≈ç√∫",
+    "\uffff",
+    "\U0010ffff",
+    "<script>alert(1)</script>",
+    '"><svg onload=alert(1)>',
+    "{{7*7}}",
+    "{first_name}",
+    "{first_name|",
+    "{{",
+    "%s%n%x",
+    "' OR 1=1--",
+    "../../etc/passwd",
+    "%00",
+    "%2e%2e/",
+    "null",
+    "None",
+    "true",
+    "[]",
+    "{}",
+    "=1+1",
+    "@SUM(A1)",
+    "a" * 40,
+    "+",
+    "00",
+    "+0",
+    "-",
+    "\\",
+    "/",
+    "?",
+    "#",
+    "&",
+    "=",
+    "é",
+    "中文",
+]
 # Bytes that are not valid UTF-8: an encoded lone surrogate, a BOM pair, an overlong '/'.
 BAD_BYTES = [b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xff\xfe", b"\xc0\xaf", b"\x80", b"abc\xe2\x82"]
-LENGTHS = [31, 32, 33, 63, 64, 65, 99, 100, 101, 127, 128, 129, 254, 255, 256, 511, 512, 513,
-           1599, 1600, 1601, 2048, 2049, 5000, 100_001]  # fmt: skip
+LENGTHS = [
+    31,
+    32,
+    33,
+    63,
+    64,
+    65,
+    99,
+    100,
+    101,
+    127,
+    128,
+    129,
+    254,
+    255,
+    256,
+    511,
+    512,
+    513,
+    1599,
+    1600,
+    1601,
+    2048,
+    2049,
+    5000,
+    100_001,
+]
 
 long_text = st.builds(
     operator.mul,
@@ -210,10 +345,17 @@ class Fuzzer:
             data = MultiDict([(k, _as_text(v)) for k, v in pairs])
             for name, (content, filename) in files.items():
                 data.add(name, (BytesIO(content), filename))
-            return self._send("POST", url, sub, data=data, headers=headers,
-                              content_type="multipart/form-data")  # fmt: skip
-        return self._send("POST", url, sub, data=urlencode(pairs).encode("ascii"),
-                          content_type="application/x-www-form-urlencoded", headers=headers)
+            return self._send(
+                "POST", url, sub, data=data, headers=headers, content_type="multipart/form-data"
+            )
+        return self._send(
+            "POST",
+            url,
+            sub,
+            data=urlencode(pairs).encode("ascii"),
+            content_type="application/x-www-form-urlencoded",
+            headers=headers,
+        )
 
     def get(self, url: str, sub: Submission):
         self.stats.examples += 1
@@ -258,7 +400,9 @@ def figures_line() -> str | None:
     rejected = sum(s.rejected for s in STATS.values())
     visible = sum(s.rejected_visible for s in STATS.values())
     accepted = sum(s.accepted for s in STATS.values())
-    return (f"{forms} forms × {EXAMPLES} examples (+ {others} fixed checks) = {requests} requests "
-            f"({examples} submissions, page and htmx), {errors} × 500, rejected {rejected} with a "
-            f"visible message {visible}/{rejected}, accepted {accepted} with valid stored/sent "
-            "data")  # fmt: skip
+    return (
+        f"{forms} forms × {EXAMPLES} examples (+ {others} fixed checks) = {requests} requests "
+        f"({examples} submissions, page and htmx), {errors} × 500, rejected {rejected} with a "
+        f"visible message {visible}/{rejected}, accepted {accepted} with valid stored/sent "
+        "data"
+    )

@@ -100,8 +100,11 @@ def _forms_used(function, depth: int = 3) -> set[str]:
         module = inspect.getmodule(function)
         for name in set(_CALL.findall(source)):
             helper = getattr(module, name, None)
-            if inspect.isfunction(helper) and helper is not function \
-                    and helper.__module__ == module.__name__:  # fmt: skip
+            if (
+                inspect.isfunction(helper)
+                and helper is not function
+                and helper.__module__ == module.__name__
+            ):
                 found |= _forms_used(helper, depth - 1)
     return found
 

@@ -29,10 +29,23 @@ pytestmark = pytest.mark.timeout(600)
 
 KNOWN = "known@example.com"
 passwords = sample(PASSWORD, "wrong password", "", "x" * 8, "x" * 128, "x" * 129, KNOWN)
-new_passwords = st.text(min_size=6, max_size=20) | sample("new password 123", "x" * 128, KNOWN,
-                                                          "1234567890", "Password123")
-emails = sample(KNOWN, " KNOWN@Example.com ", "nobody@example.com", "a@b.c", "a@b", "@x.y",
-                "a b@c.d", "ü@exämple.com", "x" * 250 + "@e.co") | st.emails()  # fmt: skip
+new_passwords = st.text(min_size=6, max_size=20) | sample(
+    "new password 123", "x" * 128, KNOWN, "1234567890", "Password123"
+)
+emails = (
+    sample(
+        KNOWN,
+        " KNOWN@Example.com ",
+        "nobody@example.com",
+        "a@b.c",
+        "a@b",
+        "@x.y",
+        "a b@c.d",
+        "ü@exämple.com",
+        "x" * 250 + "@e.co",
+    )
+    | st.emails()
+)
 
 
 @pytest.fixture
@@ -68,9 +81,17 @@ def test_signup(auth_app):
     owned = {KNOWN: PASSWORD}
 
     @FUZZ
-    @given(st.tuples(field_values(new_passwords), field_values(new_passwords), st.booleans())
-           .flatmap(lambda p: submissions({"email": field_values(emails), "password": st.just(p[0]),
-                                           "confirm": st.just(p[0] if p[2] else p[1])})))
+    @given(
+        st.tuples(field_values(new_passwords), field_values(new_passwords), st.booleans()).flatmap(
+            lambda p: submissions(
+                {
+                    "email": field_values(emails),
+                    "password": st.just(p[0]),
+                    "confirm": st.just(p[0] if p[2] else p[1]),
+                }
+            )
+        )
+    )
     def run(sub):
         fuzzer = Fuzzer(_fresh_client(auth_app), "auth.signup")
         response = fuzzer.post("/auth/signup", sub)
@@ -109,8 +130,17 @@ def test_two_factor_step(auth_app):
 
     @st.composite
     def codes(draw):
-        return draw(sample(*recovery, recovery[0].upper(), f" {recovery[1]} ",
-                           pyotp.TOTP(secret).now(), "000000", "12345", "1234567"))  # fmt: skip
+        return draw(
+            sample(
+                *recovery,
+                recovery[0].upper(),
+                f" {recovery[1]} ",
+                pyotp.TOTP(secret).now(),
+                "000000",
+                "12345",
+                "1234567",
+            )
+        )
 
     @FUZZ
     @given(submissions({"code": field_values(codes())}))
@@ -186,7 +216,8 @@ def test_setup_two_factor(client, member):
     def run(sub):
         # The set-up in progress waits on the server (issue 12 item 18).
         db.session.get(User, member.id).pending_totp_enc = keys.encrypt(
-            secret, keys.user_scope(member.id))  # fmt: skip
+            secret, keys.user_scope(member.id)
+        )
         db.session.commit()
         response = fuzzer.post("/account/2fa", sub)
         if fuzzer.judge(response, sub) == ACCEPTED:

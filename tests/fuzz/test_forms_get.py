@@ -112,8 +112,12 @@ def test_refresh_statuses(client, workspace):
 def test_type_fields(client, workspace):
     fuzzer = Fuzzer(client, "messages.type_fields (GET)")
 
-    fields = {"type": sample("plain", "voice", "mms", "sms"), "language": sample("en-us", "xx"),
-              "gender": sample("male", "robot"), "media_url": sample("https://x.test/a.png", "x")}
+    fields = {
+        "type": sample("plain", "voice", "mms", "sms"),
+        "language": sample("en-us", "xx"),
+        "gender": sample("male", "robot"),
+        "media_url": sample("https://x.test/a.png", "x"),
+    }
 
     @FUZZ
     @given(submissions({name: field_values(values) for name, values in fields.items()}))
@@ -131,11 +135,16 @@ def _other_pages(workspace_id: int) -> list[tuple[str, dict]]:
         (f"{w}/jobs", {"page": pages}),
         (f"{w}/audit", {"page": pages}),
         (f"{w}/messages/gateway-history", {"page": pages}),
-        (f"{w}/messages/compose", {"type": sample("plain", "voice", "mms", "x"),
-                                   "template": sample("1", "-1", "9" * 20, *ODD_NUMBERS)}),
+        (
+            f"{w}/messages/compose",
+            {
+                "type": sample("plain", "voice", "mms", "x"),
+                "template": sample("1", "-1", "9" * 20, *ODD_NUMBERS),
+            },
+        ),
         (f"{w}/jobs/import", {"group": sample("0123456789abc", "../x", "a" * 65) | hostile}),
         ("/auth/login", {"next": sample("/w", "//evil.example", "/\\evil.example") | hostile}),
-    ]  # fmt: skip
+    ]
 
 
 def test_query_arguments_of_other_pages(client, workspace):
@@ -167,8 +176,15 @@ def test_ids_beyond_the_database_integer_are_not_found(client, workspace):
         names = re.findall(r"<int:(\w+)>", rule)
         for name in names:
             args = {n: workspace.id if n == "workspace_id" else 1 for n in names}
-            args.update({name: huge, "group_uid": "0123456789abc", "contact_uid": "0123456789abd",
-                         "secret": "x", "filename": "x"})  # fmt: skip
+            args.update(
+                {
+                    name: huge,
+                    "group_uid": "0123456789abc",
+                    "contact_uid": "0123456789abd",
+                    "secret": "x",
+                    "filename": "x",
+                }
+            )
             url, empty = _url(rule, args), Submission([], htmx=False)
             sub = Submission([("(url)", url)], htmx=False)
             send = fuzzer.post if method == "POST" else fuzzer.get

@@ -31,8 +31,16 @@ pytestmark = pytest.mark.timeout(600)
 
 names = st.text(max_size=30) | sample("Friends", "  Team  ", "x" * 100, "x" * 101, "\x00")
 phones = st.from_regex(r"\+?[0-9 ()-]{3,20}", fullmatch=True) | sample(
-    "+1 202 555 0175", "(202) 555-0176", "2025550177", "0044 20 7946 0958", "123", "+999 1234567",
-    "+1 202 555 01755555555", "+12025550178\x00", "２０２５５５０１７９", "tel:+12025550180",
+    "+1 202 555 0175",
+    "(202) 555-0176",
+    "2025550177",
+    "0044 20 7946 0958",
+    "123",
+    "+999 1234567",
+    "+1 202 555 01755555555",
+    "+12025550178\x00",
+    "２０２５５５０１７９",
+    "tel:+12025550180",
     "+1-202-555-0181 ext. 5",
 )
 person = st.text(max_size=20) | sample("Ann", " Lee ", "x" * 100, "x" * 101, "=1+1")
@@ -46,13 +54,15 @@ def workspace(app, client, fast_sim, sim_workspace):
 
 @pytest.fixture
 def group(fast_sim, gateway_token):
-    return fast_sim.control.seed_group(gateway_token, "Friends",
-                                       [{"phone": "12025550100", "first_name": "Ann"}])  # fmt: skip
+    return fast_sim.control.seed_group(
+        gateway_token, "Friends", [{"phone": "12025550100", "first_name": "Ann"}]
+    )
 
 
 def _last_call(sim, method: str, part: str) -> dict:
-    return next(e for e in reversed(sim.state.request_log)
-                if e["method"] == method and part in e["path"])  # fmt: skip
+    return next(
+        e for e in reversed(sim.state.request_log) if e["method"] == method and part in e["path"]
+    )
 
 
 def _group_name(workspace, uid: str) -> str:
@@ -105,8 +115,15 @@ def test_create_contact(client, workspace, group, fast_sim):
     fuzzer = Fuzzer(client, "contacts.create")
 
     @FUZZ
-    @given(submissions({"phone": field_values(phones), "first_name": field_values(person),
-                        "last_name": field_values(person)}))  # fmt: skip
+    @given(
+        submissions(
+            {
+                "phone": field_values(phones),
+                "first_name": field_values(person),
+                "last_name": field_values(person),
+            }
+        )
+    )
     def run(sub):
         response = fuzzer.post(f"/w/{workspace.id}/groups/{group['uid']}/contacts", sub)
         if fuzzer.judge(response, sub) == ACCEPTED:
@@ -121,9 +138,15 @@ def test_update_contact(client, workspace, group, fast_sim):
     prefix = f"edit-{contact}-"
 
     @FUZZ
-    @given(submissions({prefix + "phone": field_values(phones),
-                        prefix + "first_name": field_values(person),
-                        prefix + "last_name": field_values(person)}))  # fmt: skip
+    @given(
+        submissions(
+            {
+                prefix + "phone": field_values(phones),
+                prefix + "first_name": field_values(person),
+                prefix + "last_name": field_values(person),
+            }
+        )
+    )
     def run(sub):
         response = fuzzer.post(f"/w/{workspace.id}/groups/{group['uid']}/contacts/{contact}", sub)
         if fuzzer.judge(response, sub) == ACCEPTED:
@@ -132,15 +155,32 @@ def test_update_contact(client, workspace, group, fast_sim):
     run()
 
 
-csv_text = sample("+1 202 555 0175,Ann,Lee\n", "Phone\tName\n2025550176\tBo\n", "hello\n",
-                  "phone;first\n+44 20 7946 0958;Al\n", "=1+1,@x\n", '"unterminated,quote\n',
-                  ",,,\n\n\n", "\ufeffphone\n+12025550177\n")  # fmt: skip
+csv_text = sample(
+    "+1 202 555 0175,Ann,Lee\n",
+    "Phone\tName\n2025550176\tBo\n",
+    "hello\n",
+    "phone;first\n+44 20 7946 0958;Al\n",
+    "=1+1,@x\n",
+    '"unterminated,quote\n',
+    ",,,\n\n\n",
+    "\ufeffphone\n+12025550177\n",
+)
 files = st.tuples(
-    st.binary(max_size=200) | csv_text.map(lambda t: t.encode("utf-8"))
-    | csv_text.map(lambda t: t.encode("utf-16")) | sample(b"PK\x03\x04garbage", b"\x00" * 50),
-    sample("contacts.csv", "contacts.xlsx", "contacts.txt", "", "../../etc/passwd.csv",
-           "ü\u202e.csv", "x" * 300 + ".csv", "no-extension"),
-)  # fmt: skip
+    st.binary(max_size=200)
+    | csv_text.map(lambda t: t.encode("utf-8"))
+    | csv_text.map(lambda t: t.encode("utf-16"))
+    | sample(b"PK\x03\x04garbage", b"\x00" * 50),
+    sample(
+        "contacts.csv",
+        "contacts.xlsx",
+        "contacts.txt",
+        "",
+        "../../etc/passwd.csv",
+        "ü\u202e.csv",
+        "x" * 300 + ".csv",
+        "no-extension",
+    ),
+)
 
 
 def test_new_import(client, workspace, group):
@@ -174,9 +214,16 @@ def test_columns(app, client, workspace, group):
     columns = sample("0", "1", "2", "-1", "3", "99", "-2", "1.0", "")
 
     @FUZZ
-    @given(submissions({"phone": field_values(columns), "first_name": field_values(columns),
-                        "last_name": field_values(columns),
-                        "has_header": field_values(sample("y", "on", "false", ""))}))  # fmt: skip
+    @given(
+        submissions(
+            {
+                "phone": field_values(columns),
+                "first_name": field_values(columns),
+                "last_name": field_values(columns),
+                "has_header": field_values(sample("y", "on", "false", "")),
+            }
+        )
+    )
     def run(sub):
         db.session.refresh(job)
         assert job.state == states.READY
@@ -194,8 +241,16 @@ def test_columns(app, client, workspace, group):
 
 def test_new_export(client, workspace, group):
     fuzzer = Fuzzer(client, "jobs.new_export")
-    groups = sample(group["uid"], f" {group['uid']} ", "0123456789abc", "../../sms/send", "%2e%2e",
-                    "a/b", "?x=1", "#frag")  # fmt: skip
+    groups = sample(
+        group["uid"],
+        f" {group['uid']} ",
+        "0123456789abc",
+        "../../sms/send",
+        "%2e%2e",
+        "a/b",
+        "?x=1",
+        "#frag",
+    )
 
     @FUZZ
     @given(submissions({"group": field_values(groups | hostile)}))

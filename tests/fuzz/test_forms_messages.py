@@ -32,11 +32,17 @@ from tests.fuzz.harness import (
 pytestmark = pytest.mark.timeout(600)
 
 TOMORROW = (date.today() + timedelta(days=2)).isoformat()
-texts = st.text(max_size=40) | sample("Hello team", "Hello {first_name|there}", "x" * 1600,
-                                      "x" * 1601, "{", "{last_name}", "😀" * 70)  # fmt: skip
-numbers = sample("+1 202 555 0175", "2025550176, +1 202 555 0177", "+44 20 7946 0958\n123",
-                 "bad", "+12025550178;+12025550178", "0044 20 7946 0958\t+999 1") | st.lists(
-    st.from_regex(r"\+1 ?202 ?555 ?0[0-9]{3}", fullmatch=True), max_size=4).map(", ".join)
+texts = st.text(max_size=40) | sample(
+    "Hello team", "Hello {first_name|there}", "x" * 1600, "x" * 1601, "{", "{last_name}", "😀" * 70
+)
+numbers = sample(
+    "+1 202 555 0175",
+    "2025550176, +1 202 555 0177",
+    "+44 20 7946 0958\n123",
+    "bad",
+    "+12025550178;+12025550178",
+    "0044 20 7946 0958\t+999 1",
+) | st.lists(st.from_regex(r"\+1 ?202 ?555 ?0[0-9]{3}", fullmatch=True), max_size=4).map(", ".join)
 
 
 def compose_fields(group_uid: str) -> dict:
@@ -50,11 +56,18 @@ def compose_fields(group_uid: str) -> dict:
         "dlt_template_id": field_values(sample("", "1107161234567890123")),
         "language": field_values(st.sampled_from(sorted(VOICE_LANGUAGES)) | sample("", "xx")),
         "gender": field_values(sample(*VOICE_GENDERS, "", "robot")),
-        "media_url": field_values(sample("https://x.test/a.png", "http://localhost/x",
-                                         "javascript:alert(1)", "ftp://x.test/a", "https://")),
+        "media_url": field_values(
+            sample(
+                "https://x.test/a.png",
+                "http://localhost/x",
+                "javascript:alert(1)",
+                "ftp://x.test/a",
+                "https://",
+            )
+        ),
         "send_on": field_values(sample(TOMORROW, date.today().isoformat(), "2020-01-01")),
         "send_at": field_values(sample("10:00", "00:00", "23:59")),
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture
@@ -66,8 +79,11 @@ def workspace(app, client, fast_sim, sim_workspace, gateway_token):
 
 @pytest.fixture
 def group(fast_sim, gateway_token):
-    seeded = fast_sim.control.seed_group(gateway_token, "Friends", [
-        {"phone": "12025550100", "first_name": "Ann"}, {"phone": "12025550101"}])  # fmt: skip
+    seeded = fast_sim.control.seed_group(
+        gateway_token,
+        "Friends",
+        [{"phone": "12025550100", "first_name": "Ann"}, {"phone": "12025550101"}],
+    )
     return seeded["uid"]
 
 
@@ -122,14 +138,19 @@ def test_send(client, workspace, group, fast_sim):
         assert len(request.sender_id or "") <= 32
         if request.scheduled_for is not None:
             assert request.scheduled_for > request.created_at
-        phones = db.session.scalars(select(OutboxMessage.phone)
-                                    .where(OutboxMessage.request_id == request.id)).all()
+        phones = db.session.scalars(
+            select(OutboxMessage.phone).where(OutboxMessage.request_id == request.id)
+        ).all()
         assert phones and len(phones) == request.recipients
         assert all(parse_phone("+" + phone, None) == phone for phone in phones), phones
-        sent = " ".join(str(e["json"] or e["query"]) for e in fast_sim.state.request_log[logged:]
-                        if e["path"].endswith("/sms/send"))  # fmt: skip
-        for message in db.session.scalars(select(OutboxMessage)
-                                          .where(OutboxMessage.request_id == request.id)):
+        sent = " ".join(
+            str(e["json"] or e["query"])
+            for e in fast_sim.state.request_log[logged:]
+            if e["path"].endswith("/sms/send")
+        )
+        for message in db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.request_id == request.id)
+        ):
             if message.state == outbox.ACCEPTED:
                 assert message.phone in sent, (message.phone, sent)  # as digits, normalised
 
@@ -181,15 +202,24 @@ def test_edit_template(client, workspace):
 
 def test_edit_schedule(client, workspace):
     owner = workspace.memberships[0].user
-    draft = outbox.Draft(text="Later", recipients=[Recipient("12025550175")],
-                         scheduled_for=utcnow() + timedelta(days=1))  # fmt: skip
+    draft = outbox.Draft(
+        text="Later",
+        recipients=[Recipient("12025550175")],
+        scheduled_for=utcnow() + timedelta(days=1),
+    )
     request = outbox.submit(workspace, owner, uuid.uuid4().hex, draft).request
     fuzzer = Fuzzer(client, "messages.edit_schedule")
 
     @FUZZ
-    @given(submissions({"text": field_values(texts),
-                        "send_on": field_values(sample(TOMORROW, "2020-01-01")),
-                        "send_at": field_values(sample("10:00", "00:00", "23:59"))}))  # fmt: skip
+    @given(
+        submissions(
+            {
+                "text": field_values(texts),
+                "send_on": field_values(sample(TOMORROW, "2020-01-01")),
+                "send_at": field_values(sample("10:00", "00:00", "23:59")),
+            }
+        )
+    )
     def run(sub):
         url = f"/w/{workspace.id}/messages/scheduled/{request.id}/edit"
         response = fuzzer.post(url, sub)
@@ -200,4 +230,3 @@ def test_edit_schedule(client, workspace):
             assert len(request.text) <= 1600
 
     run()
-

@@ -137,8 +137,14 @@ def test_delete_workspace(client, owner):
     fuzzer = Fuzzer(client, "workspaces.delete")
 
     @FUZZ
-    @given(submissions({"confirm_name": field_values(sample("Doomed", " Doomed ", "doomed")),
-                        "password": field_values(passwords)}))  # fmt: skip
+    @given(
+        submissions(
+            {
+                "confirm_name": field_values(sample("Doomed", " Doomed ", "doomed")),
+                "password": field_values(passwords),
+            }
+        )
+    )
     def run(sub):
         workspace_id = state["workspace"].id
         opened = _forgive()
@@ -154,9 +160,18 @@ def test_delete_workspace(client, owner):
     run()
 
 
-urls = sample("https://gotone.example/api/v3", "http://127.0.0.1:9/api/v3/", "ftp://x.y",
-              "https://", "https://exa mple.com", "javascript:alert(1)", "//evil.example",
-              "https://gotone.example/" + "a" * 240, "http://[::1]:80/", "https://ex\u00e4mple.com")
+urls = sample(
+    "https://gotone.example/api/v3",
+    "http://127.0.0.1:9/api/v3/",
+    "ftp://x.y",
+    "https://",
+    "https://exa mple.com",
+    "javascript:alert(1)",
+    "//evil.example",
+    "https://gotone.example/" + "a" * 240,
+    "http://[::1]:80/",
+    "https://ex\u00e4mple.com",
+)
 # The right one, none, or one too long to hash (plus the harness's hostile values).
 passwords = sample(PASSWORD, "", " ", "x" * 1025)
 
@@ -167,26 +182,45 @@ def _forgive() -> bool:
     typed the password already (its re-authentication window is open: 5 minutes)."""
     db.session.execute(db.update(UserSession).values(reauth_failures=0))
     db.session.commit()
-    return db.session.scalar(db.select(db.func.count()).select_from(UserSession).where(
-        UserSession.reauthenticated_at.is_not(None))) > 0  # fmt: skip
-amounts = sample("0", "10", "10.5", "10.555", "-1", "9999999999", "9999999999.99", "10000000000",
-                 "", " 5 ")  # fmt: skip
+    return (
+        db.session.scalar(
+            db.select(db.func.count())
+            .select_from(UserSession)
+            .where(UserSession.reauthenticated_at.is_not(None))
+        )
+        > 0
+    )
+
+
+amounts = sample(
+    "0", "10", "10.5", "10.555", "-1", "9999999999", "9999999999.99", "10000000000", "", " 5 "
+)
 
 
 def test_update_settings(client, workspace):
     fuzzer = Fuzzer(client, "workspaces.update_settings")
 
     @FUZZ
-    @given(submissions({
-        "base_url": field_values(urls),
-        "family": field_values(sample("v3", "http", "v2")),
-        "timezone": field_values(st.sampled_from(TIMEZONES) | sample(" UTC ", "utc", "Mars/Base")),
-        "default_country": field_values(sample("US", "gb", " NL ", "XX", "USA", "001", "ZZ")),
-        "balance_warning_below": field_values(amounts),
-        # A new URL or family asks for the password and may bring the new gateway's token.
-        "new_token": field_values(sample("42|new-gateway-token-Zq9X", "  42|abcd ", "abc", "")),
-        "password": field_values(passwords),
-    }))  # fmt: skip
+    @given(
+        submissions(
+            {
+                "base_url": field_values(urls),
+                "family": field_values(sample("v3", "http", "v2")),
+                "timezone": field_values(
+                    st.sampled_from(TIMEZONES) | sample(" UTC ", "utc", "Mars/Base")
+                ),
+                "default_country": field_values(
+                    sample("US", "gb", " NL ", "XX", "USA", "001", "ZZ")
+                ),
+                "balance_warning_below": field_values(amounts),
+                # A new URL or family asks for the password and may bring the new gateway's token.
+                "new_token": field_values(
+                    sample("42|new-gateway-token-Zq9X", "  42|abcd ", "abc", "")
+                ),
+                "password": field_values(passwords),
+            }
+        )
+    )
     def run(sub):
         _forgive()
         response = fuzzer.post(f"/w/{workspace.id}/settings", sub)

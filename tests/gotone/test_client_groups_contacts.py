@@ -44,8 +44,11 @@ def test_contact_lifecycle(any_client):
     assert contact.status == "subscribe"
     fetched = any_client.get_contact(group.uid, contact.uid)
     assert (fetched.uid, fetched.phone, fetched.first_name, fetched.last_name) == (
-        contact.uid, US, "Jhon", "Doe",
-    )  # fmt: skip
+        contact.uid,
+        US,
+        "Jhon",
+        "Doe",
+    )
     updated = any_client.update_contact(group.uid, contact.uid, UK, "Jane", "Roe")
     assert (updated.phone, updated.first_name, updated.last_name) == (UK, "Jane", "Roe")
     listed = any_client.list_contacts(group.uid)
@@ -62,8 +65,14 @@ def test_contact_calls_send_both_spellings_always(gotone, control):
     sent = [
         r["json"] for r in control.requests() if "/store" in r["path"] or "/update/" in r["path"]
     ]
-    assert sent[0] == {"phone": US, "PHONE": US, "first_name": "", "FIRST_NAME": "",
-                       "last_name": "", "LAST_NAME": ""}  # fmt: skip
+    assert sent[0] == {
+        "phone": US,
+        "PHONE": US,
+        "first_name": "",
+        "FIRST_NAME": "",
+        "last_name": "",
+        "LAST_NAME": "",
+    }
     assert sent[1]["phone"] == sent[1]["PHONE"] == UK
     assert sent[1]["last_name"] == sent[1]["LAST_NAME"] == "Smith"
 
@@ -112,8 +121,9 @@ def test_duplicate_group_and_contact_are_validation_errors(family, make_client):
     with pytest.raises(ValidationError) as caught:
         client.create_group("Dup")
     assert caught.value.gateway_message in (
-        "Dup already available as your contact group.", "The name has already been taken.",
-    )  # fmt: skip
+        "Dup already available as your contact group.",
+        "The name has already been taken.",
+    )
     client.create_contact(group.uid, US)
     with pytest.raises(ValidationError, match="You have already subscribed to Dup"):
         client.create_contact(group.uid, US)
@@ -175,8 +185,9 @@ def test_bad_token_is_an_auth_error(family, make_client):
     with pytest.raises(AuthError) as caught:
         client.list_groups()
     assert caught.value.gateway_message in (
-        "Unauthenticated.", "These credentials do not match our records.",
-    )  # fmt: skip
+        "Unauthenticated.",
+        "These credentials do not match our records.",
+    )
     assert "wrong-token" not in str(caught.value)
 
 

@@ -23,8 +23,16 @@ def test_token_never_in_errors_or_logs(make_client, control, caplog, family):
     caplog.set_level(logging.DEBUG)
     client = make_client(family)
     failures: list[GoToneError] = []
-    faults = ["malformed_json", "html_200", "status", "reset_before", "reset_after", "hang",
-              "drip", "too_many_attempts"]  # fmt: skip
+    faults = [
+        "malformed_json",
+        "html_200",
+        "status",
+        "reset_before",
+        "reset_after",
+        "hang",
+        "drip",
+        "too_many_attempts",
+    ]
     for mode in faults:
         control.add_fault(mode, path="balance$", times=2, delay_ms=1500)
         try:

@@ -189,8 +189,9 @@ def test_a_later_chunk_failing_keeps_what_was_sent(make_client, control):
 
 
 def test_sender_id_verification_rejection(make_client, control):
-    strict = control.create_account(token="16|strict", sender_id_verification=True,
-                                    sender_ids=["Good"])  # fmt: skip
+    strict = control.create_account(
+        token="16|strict", sender_id_verification=True, sender_ids=["Good"]
+    )
     client = make_client(token=strict)
     with pytest.raises(SendRejectedError, match="not authorized"):
         client.send_sms([US, NL], "Hi", sender_id="Bad")

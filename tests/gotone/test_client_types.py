@@ -44,8 +44,11 @@ def test_contact_shapes_parse_alike():
     legacy, modern = Contact.from_api(L_CREATE_CONTACT), Contact.from_api(M_CREATE_CONTACT)
     for contact in (legacy, modern):
         assert (contact.uid, contact.phone, contact.first_name, contact.last_name) == (
-            "65fa8465d3b58", "8801721970168", "Jhon", "Doe",
-        )  # fmt: skip
+            "65fa8465d3b58",
+            "8801721970168",
+            "Jhon",
+            "Doe",
+        )
         assert contact.subscribed is True
     assert dict(modern.custom_fields) == {"FIRST_NAME": "Jhon", "LAST_NAME": "Doe"}
     nulls = Contact.from_api({"uid": "a1", "phone": "8801721970168", "first_name": None})
@@ -64,8 +67,11 @@ def test_message_shapes_parse_alike():
     legacy, modern = Message.from_api(L_SINGLE_SEND), Message.from_api(M_BULK_ITEM)
     for message in (legacy, modern):
         assert (message.uid, message.to, message.sender, message.status) == (
-            "606812e63f78b", "31612345678", "SignOTP", "Delivered",
-        )  # fmt: skip
+            "606812e63f78b",
+            "31612345678",
+            "SignOTP",
+            "Delivered",
+        )
         assert message.cost == Decimal(1) and message.sms_count == 1
     assert "q1W2e3R4" not in repr(legacy)  # api_key is dropped with the other unknown keys
 
@@ -89,8 +95,10 @@ def test_message_shapes_parse_alike():
 def test_message_status_helpers(status, delivered, failed, pending):
     message = Message(uid="u1", to="1", status=status)
     assert (message.is_delivered, message.is_failed, message.is_pending) == (
-        delivered, failed, pending,
-    )  # fmt: skip
+        delivered,
+        failed,
+        pending,
+    )
 
 
 @pytest.mark.parametrize(

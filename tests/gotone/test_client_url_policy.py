@@ -44,12 +44,12 @@ def test_refused_base_url_fails_before_any_call(gateway, token, control):
 
 @pytest.mark.usefixtures("rebinding")
 @pytest.mark.parametrize("family", ["v3", "http"])
-def test_connection_to_a_private_address_is_closed_before_sending(gateway, token, control,
-                                                                  family):  # fmt: skip
+def test_connection_to_a_private_address_is_closed_before_sending(gateway, token, control, family):
     policy = UrlPolicy([f"http://{NAME}:{gateway.port}"], allow_http=True)
     session = requests.Session()  # a shared pool, as the portal passes one
-    client = GoToneClient(_url(gateway, family), token, timeout=2.0, session=session,
-                          url_policy=policy)  # fmt: skip
+    client = GoToneClient(
+        _url(gateway, family), token, timeout=2.0, session=session, url_policy=policy
+    )
     with pytest.raises(UrlRefusedError) as caught:
         client.get_balance()
     assert caught.value.reason == PRIVATE and "127.0.0.1" in str(caught.value)

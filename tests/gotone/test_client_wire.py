@@ -23,8 +23,9 @@ class _Capture(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        self.seen.append({"method": self.command, "path": self.path,
-                          "headers": dict(self.headers), "body": body})  # fmt: skip
+        self.seen.append(
+            {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+        )
         status, headers, payload = self.answer
         self.send_response(status)
         for key, value in headers.items():
@@ -134,9 +135,14 @@ def test_base_url_forms(base_url, family, expected):
 
 @pytest.mark.parametrize(
     ("base_url", "family"),
-    [("ftp://x", None), ("app.gotonesms.net", None), ("https://x/api/v3?a=1", None),
-     ("https://x/api/http", "v3"), ("https://x", "v4")],
-)  # fmt: skip
+    [
+        ("ftp://x", None),
+        ("app.gotonesms.net", None),
+        ("https://x/api/v3?a=1", None),
+        ("https://x/api/http", "v3"),
+        ("https://x", "v4"),
+    ],
+)
 def test_bad_base_urls_are_refused(base_url, family):
     with pytest.raises(InvalidRequestError):
         GoToneClient(base_url, TOKEN, family=family)
@@ -153,8 +159,12 @@ def test_simulator_sees_the_right_credential_per_family(make_client, control):
         client.get_balance()
         client.send_sms([US, NL], "Hi")
     logged = [(r["family"], r["method"], r["token"]) for r in control.requests()]
-    assert logged == [("v3", "GET", TOKEN), ("v3", "POST", TOKEN),
-                      ("http", "GET", TOKEN), ("http", "POST", TOKEN)]  # fmt: skip
+    assert logged == [
+        ("v3", "GET", TOKEN),
+        ("v3", "POST", TOKEN),
+        ("http", "GET", TOKEN),
+        ("http", "POST", TOKEN),
+    ]
     http_get, http_post = api_requests(control)[2:]
     assert http_get["query"]["api_token"] == TOKEN and http_post["json"]["api_token"] == TOKEN
     assert all(not r["path"].endswith("/") for r in control.requests())

@@ -29,9 +29,10 @@ def started_import(workspace, owner, sim, token, run_jobs) -> Job:
 
 def item_states(job_id: int) -> dict[str, int]:
     rows = db.session.execute(
-        db.select(JobItem.state, db.func.count()).where(JobItem.job_id == job_id)
+        db.select(JobItem.state, db.func.count())
+        .where(JobItem.job_id == job_id)
         .group_by(JobItem.state)
-    )  # fmt: skip
+    )
     return dict(rows.all())
 
 
@@ -50,7 +51,8 @@ def test_batches_are_disjoint_in_row_order_and_given_back_uncounted(
     assert item_states(job.id) == {states.ITEM_RUNNING: 10, states.QUEUED: 20}
     back = db.session.scalars(db.select(JobItem).where(JobItem.id.in_([i.id for i in first])))
     assert {(i.state, i.attempts, i.claim, i.uncertain) for i in back} == {
-        (states.QUEUED, 0, None, False)}  # fmt: skip
+        (states.QUEUED, 0, None, False)
+    }
     # Given back twice (or after the sweeper took them): nothing happens, nothing counted.
     jobs.give_back(first)
     assert db.session.get(Job, job.id).processed == 0
@@ -79,16 +81,18 @@ def test_a_stop_with_a_batch_in_hand_leaves_every_item_final(
     # Items in flight finish (at most the one whose slot was taken as the stop came); the
     # rest of the claimed batch is cancelled with the queued items: nothing left running.
     assert 3 <= job.created <= 4
-    assert item_states(job_id) == {states.ITEM_DONE: job.created,
-                                   states.ITEM_CANCELLED: len(PHONES) - job.created}
+    assert item_states(job_id) == {
+        states.ITEM_DONE: job.created,
+        states.ITEM_CANCELLED: len(PHONES) - job.created,
+    }
     assert job.cancelled == len(PHONES) - job.created
     assert len(contacts_of(sim, token, job.group_uid)) == job.created
 
 
-@pytest.mark.parametrize(("pace", "window", "batch"), [(100_000, 60.0, jobs.CLAIM_MAX),
-                                                       (2, 1.0, 1)])  # fmt: skip
-def test_the_batch_is_half_a_second_of_the_pace(make_app, sim, pace, window, batch,
-                                                monkeypatch):  # fmt: skip
+@pytest.mark.parametrize(
+    ("pace", "window", "batch"), [(100_000, 60.0, jobs.CLAIM_MAX), (2, 1.0, 1)]
+)
+def test_the_batch_is_half_a_second_of_the_pace(make_app, sim, pace, window, batch, monkeypatch):
     """A slow pace (60 a minute by default) claims one item at a time, as before batches:
     nothing waits claimed for long; a fast one claims up to CLAIM_MAX at once."""
     app = make_app(JOBS_PACE=pace, JOBS_PACE_WINDOW=window, JOBS_SLICE_SECONDS=30)

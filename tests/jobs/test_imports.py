@@ -62,8 +62,13 @@ def test_dry_run_counts_equal_the_outcome_and_rejects_list_exactly_the_rejected_
     job = db.session.get(Job, job.id)
     assert job.state == states.READY
     assert not [r for r in sim.control.requests()[before:] if r["path"].endswith("/store")]
-    dry = {"rows": job.rows, "new": job.to_process - job.in_group, "in_group": job.in_group,
-           "duplicates": job.duplicates, "invalid": job.invalid}
+    dry = {
+        "rows": job.rows,
+        "new": job.to_process - job.in_group,
+        "in_group": job.in_group,
+        "duplicates": job.duplicates,
+        "invalid": job.invalid,
+    }
     assert dry == {"rows": 39, "new": 27, "in_group": 3, "duplicates": 4, "invalid": 5}
 
     jobs.start(job, owner)
@@ -83,10 +88,16 @@ def test_dry_run_counts_equal_the_outcome_and_rejects_list_exactly_the_rejected_
     assert "Same number as row 2." in by_row[37][4]  # VALID[0] is on row 2
     assert by_row[35][1] == "1.20255E+10" and "scientific" in by_row[35][4]
     assert all(r[4] for r in rejects[1:])
-    outcomes = {(i.state, i.outcome) for i in db.session.scalars(
-        db.select(JobItem).where(JobItem.job_id == job.id))}  # fmt: skip
-    assert outcomes <= {(states.ITEM_DONE, "created"), (states.ITEM_DONE, "exists"),
-                        (states.ITEM_REJECTED, "invalid"), (states.ITEM_REJECTED, "duplicate")}
+    outcomes = {
+        (i.state, i.outcome)
+        for i in db.session.scalars(db.select(JobItem).where(JobItem.job_id == job.id))
+    }
+    assert outcomes <= {
+        (states.ITEM_DONE, "created"),
+        (states.ITEM_DONE, "exists"),
+        (states.ITEM_REJECTED, "invalid"),
+        (states.ITEM_REJECTED, "duplicate"),
+    }
 
 
 def test_running_the_task_again_after_completion_changes_nothing(
@@ -133,9 +144,7 @@ def test_too_large_file_is_refused(make_app, sim, token):
             imports.create_import(ws, ws.memberships[0].user, "g", "G", upload, None)
 
 
-def test_no_phone_column_waits_for_the_member_to_choose(
-    app, workspace, owner, group, run_jobs
-):
+def test_no_phone_column_waits_for_the_member_to_choose(app, workspace, owner, group, run_jobs):
     text = "Name,Company\nAda,Analytical\n"
     job = imports.create_import(workspace, owner, group, "Customers", _upload(text), None)
     assert job.state == states.READY and "phone" in job.error.lower()
@@ -154,8 +163,7 @@ def test_file_without_header_semicolons_and_utf8_bom(app, workspace, owner, grou
     run_jobs()
     job = db.session.get(Job, job.id)
     assert (job.rows, job.to_process, job.invalid) == (2, 2, 0)
-    first = db.session.scalar(db.select(JobItem).where(JobItem.job_id == job.id,
-                                                       JobItem.seq == 1))  # fmt: skip
+    first = db.session.scalar(db.select(JobItem).where(JobItem.job_id == job.id, JobItem.seq == 1))
     assert (first.phone, first.first_name, first.last_name) == ("12025550140", "Zoë", "Ünal")
 
 

@@ -32,8 +32,14 @@ from tests.jobs.conftest import TOKEN, contacts_of
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-JOB_SETTINGS = {"JOBS_PACE": 1_000_000, "JOBS_LEASE_SECONDS": 3, "JOBS_SWEEP_SECONDS": 0.5,
-                "JOBS_RUNNERS": 4, "JOBS_SLICE_SECONDS": 5, "JOBS_MAX_INLINE_WAIT": 2}  # fmt: skip
+JOB_SETTINGS = {
+    "JOBS_PACE": 1_000_000,
+    "JOBS_LEASE_SECONDS": 3,
+    "JOBS_SWEEP_SECONDS": 0.5,
+    "JOBS_RUNNERS": 4,
+    "JOBS_SLICE_SECONDS": 5,
+    "JOBS_MAX_INLINE_WAIT": 2,
+}
 
 
 def make_file(rows: int) -> tuple[bytes, set[str]]:
@@ -61,8 +67,10 @@ def _queue_backend():
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip("Redis is not running")
     name = f"kill-test-{uuid.uuid4().hex[:8]}"
-    return ({"REDIS_URL": REDIS_URL, "JOBS_QUEUE_NAME": name},
-            {"PORTAL_REDIS_URL": REDIS_URL, "PORTAL_JOBS_QUEUE": name})  # fmt: skip
+    return (
+        {"REDIS_URL": REDIS_URL, "JOBS_QUEUE_NAME": name},
+        {"PORTAL_REDIS_URL": REDIS_URL, "PORTAL_JOBS_QUEUE": name},
+    )
 
 
 class Consumer:
@@ -74,16 +82,20 @@ class Consumer:
         if options.get("options"):  # the PostgreSQL test schema
             url += "?options=" + options["options"].replace("=", "%3D")
         self.env = {
-            **os.environ, "PORTAL_ENV": "testing", "PORTAL_SECRET_KEY": "test-secret-key",
-            "PORTAL_ENCRYPTION_KEYS": KEYS, "PORTAL_DATABASE_URL": url,
+            **os.environ,
+            "PORTAL_ENV": "testing",
+            "PORTAL_SECRET_KEY": "test-secret-key",
+            "PORTAL_ENCRYPTION_KEYS": KEYS,
+            "PORTAL_DATABASE_URL": url,
             "PORTAL_INSTANCE_PATH": app.config["INSTANCE_PATH"],
             "PORTAL_JOBS_LEASE_SECONDS": str(JOB_SETTINGS["JOBS_LEASE_SECONDS"]),
             "PORTAL_JOBS_SWEEP_SECONDS": str(JOB_SETTINGS["JOBS_SWEEP_SECONDS"]),
             "PORTAL_JOBS_PACE": str(JOB_SETTINGS["JOBS_PACE"]),
             "PORTAL_JOBS_RUNNERS": str(JOB_SETTINGS["JOBS_RUNNERS"]),
             "PORTAL_JOBS_SLICE_SECONDS": str(JOB_SETTINGS["JOBS_SLICE_SECONDS"]),
-            "PORTAL_LOG_LEVEL": "WARNING", **env_extra,
-        }  # fmt: skip
+            "PORTAL_LOG_LEVEL": "WARNING",
+            **env_extra,
+        }
         if "PORTAL_REDIS_URL" not in env_extra:
             self.env.pop("PORTAL_REDIS_URL", None)  # SqliteHuey, like the test app
         self.log = log
@@ -162,9 +174,10 @@ def kill_and_restart(make_app, sim, tmp_path, figures, rows: int, deadline: floa
         elapsed = time.monotonic() - started
 
         leftovers = db.session.scalar(
-            db.select(db.func.count()).select_from(JobItem).where(
-                JobItem.job_id == job.id, JobItem.state.not_in(states.ITEM_FINAL))
-        )  # fmt: skip
+            db.select(db.func.count())
+            .select_from(JobItem)
+            .where(JobItem.job_id == job.id, JobItem.state.not_in(states.ITEM_FINAL))
+        )
         assert leftovers == 0
         assert (job.created + job.existing, job.failed, job.refused) == (len(valid), 0, 0)
         assert job.invalid == rows // 50 and job.duplicates > 0
@@ -175,16 +188,20 @@ def kill_and_restart(make_app, sim, tmp_path, figures, rows: int, deadline: floa
         # Only items in flight at the kill may have been sent twice (the gateway refused the
         # repeat as "already subscribed"): at most one per worker thread.
         assert len(valid) <= len(stores) <= len(valid) + 4
-        figures("T6", f"{rows}-row import, SIGKILL at {killed_at}/{job.to_process}, done in "
-                      f"{elapsed:.1f} s: {len(phones)} contacts for {len(valid)} valid rows "
-                      f"(0 duplicates, 0 lost), {len(stores) - len(valid)} repeated calls "
-                      "refused by the gateway as already subscribed")  # fmt: skip
+        figures(
+            "T6",
+            f"{rows}-row import, SIGKILL at {killed_at}/{job.to_process}, done in "
+            f"{elapsed:.1f} s: {len(phones)} contacts for {len(valid)} valid rows "
+            f"(0 duplicates, 0 lost), {len(stores) - len(valid)} repeated calls "
+            "refused by the gateway as already subscribed",
+        )
 
 
 # About 25 s on an idle 2-core machine; the limits leave room for a loaded CI run.
 @pytest.mark.timeout(400)
-def test_sigkill_mid_import_then_restart_loses_and_repeats_nothing(make_app, sim, tmp_path,
-                                                                   figures):  # fmt: skip
+def test_sigkill_mid_import_then_restart_loses_and_repeats_nothing(
+    make_app, sim, tmp_path, figures
+):
     kill_and_restart(make_app, sim, tmp_path, figures, rows=2_000, deadline=180)
 
 

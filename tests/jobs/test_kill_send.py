@@ -36,8 +36,7 @@ def kill_mid_send(make_app, sim, tmp_path, figures, count: int, deadline: float)
         owner = make_user()
         workspace = make_workspace(owner, base_url=sim.api_url("v3"), token=token)
         people = [Recipient(f"1202{6_000_000 + n:07d}", f"Name{n}") for n in range(count)]
-        draft = outbox.Draft(text="Hello {first_name|there}, doors open at nine",
-                             recipients=people)  # fmt: skip
+        draft = outbox.Draft(text="Hello {first_name|there}, doors open at nine", recipients=people)
         request = outbox.submit(workspace, owner, "kill-send", draft).request
         consumer = Consumer(app, env_extra, tmp_path / "consumer.log")
         started = time.monotonic()
@@ -89,8 +88,9 @@ def kill_mid_send(make_app, sim, tmp_path, figures, count: int, deadline: float)
 
 # About 30 s on an idle 2-core machine; the limits leave room for a loaded CI run.
 @pytest.mark.timeout(400)
-def test_sigkill_mid_personalised_send_duplicates_and_loses_nothing(make_app, sim, tmp_path,
-                                                                    figures):  # fmt: skip
+def test_sigkill_mid_personalised_send_duplicates_and_loses_nothing(
+    make_app, sim, tmp_path, figures
+):
     kill_mid_send(make_app, sim, tmp_path, figures, count=1_000, deadline=240)
 
 

@@ -26,8 +26,14 @@ WINDOW = 1.0
 
 @pytest.fixture
 def paced_app(make_app):
-    app = make_app(JOBS_PACE=10, JOBS_PACE_WINDOW=WINDOW, JOBS_SWEEP_SECONDS=0.5,
-                   JOBS_LEASE_SECONDS=10, JOBS_SLICE_SECONDS=2, JOBS_RUNNERS=2)  # fmt: skip
+    app = make_app(
+        JOBS_PACE=10,
+        JOBS_PACE_WINDOW=WINDOW,
+        JOBS_SWEEP_SECONDS=0.5,
+        JOBS_LEASE_SECONDS=10,
+        JOBS_SLICE_SECONDS=2,
+        JOBS_RUNNERS=2,
+    )
     with app.app_context():
         stop = start_background(app, workers=4)
         yield app

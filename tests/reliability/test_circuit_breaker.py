@@ -173,23 +173,33 @@ def test_a_hanging_gateway_opens_the_breaker_pages_answer_fast_and_recover(
         assert response.status_code == 200, url
         assert "GoTone is not answering" not in response.get_data(as_text=True)
     recovered = time.monotonic() - started
-    report_figure("T22", f"breaker opened after {failures} timeouts ({min(slow):.2f}-"
-                         f"{max(slow):.2f} s each); while open gateway pages max "
-                         f"{max(fast) * 1000:.0f} ms (median "
-                         f"{statistics.median(fast) * 1000:.0f} ms, {len(fast)} requests, 0 "
-                         f"gateway calls), login/settings max {max(others) * 1000:.0f} ms; "
-                         f"a failed probe re-opened it; recovered {COOLDOWN:g} s after healing "
-                         f"(3 pages in {recovered:.2f} s)")  # fmt: skip
+    report_figure(
+        "T22",
+        f"breaker opened after {failures} timeouts ({min(slow):.2f}-"
+        f"{max(slow):.2f} s each); while open gateway pages max "
+        f"{max(fast) * 1000:.0f} ms (median "
+        f"{statistics.median(fast) * 1000:.0f} ms, {len(fast)} requests, 0 "
+        f"gateway calls), login/settings max {max(others) * 1000:.0f} ms; "
+        f"a failed probe re-opened it; recovered {COOLDOWN:g} s after healing "
+        f"(3 pages in {recovered:.2f} s)",
+    )
 
 
-@pytest.mark.parametrize("fault", [
-    {"mode": "status", "status": 401,
-     "body": '{"status":"error","message":"Unauthenticated."}'},
-    {"mode": "status", "status": 500},
-    {"mode": "status", "status": 503},
-    {"mode": "too_many_attempts"},
-    {"mode": "html_200"},
-], ids=["401", "500", "503", "429", "html_200"])  # fmt: skip
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {
+            "mode": "status",
+            "status": 401,
+            "body": '{"status":"error","message":"Unauthenticated."}',
+        },
+        {"mode": "status", "status": 500},
+        {"mode": "status", "status": 503},
+        {"mode": "too_many_attempts"},
+        {"mode": "html_200"},
+    ],
+    ids=["401", "500", "503", "429", "html_200"],
+)
 def test_answers_even_error_answers_never_open_it(app, client, sim, owner, sim_workspace, fault):
     """Only calls that got no answer (refused, reset, timed out) count: an answer is quick."""
     sim.control.add_fault(times=None, path="^/api/", **fault)
@@ -255,8 +265,7 @@ def test_an_import_against_a_dead_gateway_backs_off_without_spending_attempts(
 ):
     group = sim.control.seed_group(gateway_token, "Customers")["uid"]
     numbers = ["+1 202 555 0130", "+1 202 555 0131", "+1 202 555 0132"]
-    job = imports.create_import(sim_workspace, owner, group, "Customers", None,
-                                "\n".join(numbers))  # fmt: skip
+    job = imports.create_import(sim_workspace, owner, group, "Customers", None, "\n".join(numbers))
     jobs.run(job.id)  # the dry run
     _db.session.expire_all()
     jobs.start(_db.session.get(Job, job.id), owner)
@@ -285,8 +294,12 @@ def test_a_send_while_the_breaker_is_open_waits_queued_then_goes_out_once(
 ):
     """An open breaker proves nothing was sent: the rows stay queued (a job), not failed."""
     _open_with_resets(app, sim, sim_workspace)
-    data = {"send_key": "b" * 32, "type": "plain", "numbers": "+1 202 555 0160",
-            "text": "While the gateway was down"}  # fmt: skip
+    data = {
+        "send_key": "b" * 32,
+        "type": "plain",
+        "numbers": "+1 202 555 0160",
+        "text": "While the gateway was down",
+    }
     response = client.post(f"/w/{sim_workspace.id}/messages/send", data=data)
     assert response.status_code == 303
     request = _db.session.scalar(
@@ -338,8 +351,11 @@ def test_with_four_threads_login_recovers_once_the_breaker_opens(app, sim, sim_w
     users = requests.Session()
     page = users.get(f"{base}/auth/login", timeout=10).text
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    users.post(f"{base}/auth/login", data={"email": owner.email, "password": PASSWORD,
-                                           "csrf_token": csrf}, timeout=10)  # fmt: skip
+    users.post(
+        f"{base}/auth/login",
+        data={"email": owner.email, "password": PASSWORD, "csrf_token": csrf},
+        timeout=10,
+    )
     assert users.get(f"{base}/w/{sim_workspace.id}/groups", timeout=10).status_code == 200
     sim.control.add_fault(times=None, path="^/api/", **HANG)
     stop, statuses = threading.Event(), []
@@ -374,7 +390,10 @@ def test_with_four_threads_login_recovers_once_the_breaker_opens(app, sim, sim_w
     assert max(early) > 0.5, early  # the hanging calls held every thread
     assert late[int(len(late) * 0.95) - 1] < 0.3, late  # p95 once the breaker is open
     assert 500 not in statuses and {503, 504} <= set(statuses)
-    report_figure("T22", f"4 threads, 4 users on gateway pages, hang: login waited up to "
-                         f"{max(early):.2f} s before the breaker opened, p95 "
-                         f"{late[int(len(late) * 0.95) - 1] * 1000:.0f} ms after "
-                         f"({len(late)} logins)")  # fmt: skip
+    report_figure(
+        "T22",
+        f"4 threads, 4 users on gateway pages, hang: login waited up to "
+        f"{max(early):.2f} s before the breaker opened, p95 "
+        f"{late[int(len(late) * 0.95) - 1] * 1000:.0f} ms after "
+        f"({len(late)} logins)",
+    )

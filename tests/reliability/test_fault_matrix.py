@@ -94,8 +94,9 @@ class World:
 
     def group(self) -> tuple[str, str]:
         """A new gateway group with one contact: (group uid, contact uid)."""
-        seeded = self.sim.control.seed_group(self.token, f"G{next(self._keys)}",
-                                             [{"phone": "12025550100"}])  # fmt: skip
+        seeded = self.sim.control.seed_group(
+            self.token, f"G{next(self._keys)}", [{"phone": "12025550100"}]
+        )
         return seeded["uid"], seeded["contact_uids"][0]
 
     def key(self) -> str:
@@ -116,16 +117,21 @@ class World:
 
     def missed_request(self) -> int:
         when = outbox.utcnow() + timedelta(minutes=1)
-        draft = outbox.Draft(text="Missed", recipients=[Recipient("12025550102")],
-                             scheduled_for=when, timezone="UTC")  # fmt: skip
+        draft = outbox.Draft(
+            text="Missed", recipients=[Recipient("12025550102")], scheduled_for=when, timezone="UTC"
+        )
         request = outbox.submit(self.workspace, self.owner, self.key(), draft).request
         scheduling.dispatch_due(now=when + timedelta(minutes=30))
         return request.id
 
 
 def send_form(world: World, **extra) -> dict:
-    data = {"send_key": world.key(), "type": "plain", "numbers": "+1 202 555 0103",
-            "text": "Fault matrix"}  # fmt: skip
+    data = {
+        "send_key": world.key(),
+        "type": "plain",
+        "numbers": "+1 202 555 0103",
+        "text": "Fault matrix",
+    }
     data.update(extra)
     return data
 
@@ -168,8 +174,10 @@ def _rename(w):
 
 def _edit_contact(w):
     group_uid, contact_uid = w.group()
-    return (f"{w.base}/groups/{group_uid}/contacts/{contact_uid}",
-            {f"edit-{contact_uid}-phone": "+1 202 555 0112"})  # fmt: skip
+    return (
+        f"{w.base}/groups/{group_uid}/contacts/{contact_uid}",
+        {f"edit-{contact_uid}-phone": "+1 202 555 0112"},
+    )
 
 
 def _at(path, data=None):
@@ -188,15 +196,24 @@ ROUTES = [
     Route("groups.confirm_delete", "GET", lambda w: _group(w, "/delete")),
     Route("groups.create", "POST", _at("/groups", {"name": "New"})),
     Route("groups.update", "POST", _rename),
-    Route("groups.delete", "POST", lambda w: _group(w, "/delete", {}), representative=True,
-          tolerates=frozenset({"huge"})),
+    Route(
+        "groups.delete",
+        "POST",
+        lambda w: _group(w, "/delete", {}),
+        representative=True,
+        tolerates=frozenset({"huge"}),
+    ),
     Route("contacts.show", "GET", _contact),
     Route("contacts.row", "GET", lambda w: _contact(w, "/row"), htmx_only=True),
     Route("contacts.edit", "GET", lambda w: _contact(w, "/edit")),
     Route("contacts.create", "POST", lambda w: _group(w, "/contacts", {"phone": "+12025550111"})),
     Route("contacts.update", "POST", _edit_contact),
-    Route("contacts.delete", "POST", lambda w: _contact(w, "/delete", {}),
-          tolerates=frozenset({"huge"})),
+    Route(
+        "contacts.delete",
+        "POST",
+        lambda w: _contact(w, "/delete", {}),
+        tolerates=frozenset({"huge"}),
+    ),
     Route("workspaces.test_connection", "POST", _at("/settings/test", {}), inline=True),
     Route("workspaces.health_page", "GET", _at("/settings/health"), inline=True),
     Route("messages.compose", "GET", _at("/messages/compose"), inline=True),
@@ -204,36 +221,61 @@ ROUTES = [
     Route("messages.panel", "POST", _at("/messages/panel", send_form), inline=True),
     Route("messages.review", "POST", _at("/messages/review", send_form), inline=True),
     Route("messages.send", "POST", _at("/messages/send", send_form), inline=True, follow=True),
-    Route("messages.resend", "POST", lambda w: (
-        f"{w.base}/messages/outbox/{w.unknown_message().id}/resend", {}), follow=True),
-    Route("messages.send_missed", "POST", lambda w: (
-        f"{w.base}/messages/scheduled/{w.missed_request()}/send-now", {}), follow=True),
+    Route(
+        "messages.resend",
+        "POST",
+        lambda w: (f"{w.base}/messages/outbox/{w.unknown_message().id}/resend", {}),
+        follow=True,
+    ),
+    Route(
+        "messages.send_missed",
+        "POST",
+        lambda w: (f"{w.base}/messages/scheduled/{w.missed_request()}/send-now", {}),
+        follow=True,
+    ),
     # Refreshes the statuses of the listed page: filtered to the one message with a uid.
     Route("messages.refresh_statuses", "POST", _at("/messages/history/refresh?q=Refreshable", {})),
-    Route("messages.refresh_message", "POST",
-          lambda w: (f"{w.base}/messages/history/{w.sent.id}/refresh", {})),
+    Route(
+        "messages.refresh_message",
+        "POST",
+        lambda w: (f"{w.base}/messages/history/{w.sent.id}/refresh", {}),
+    ),
     Route("messages.gateway_history", "GET", _at("/messages/gateway-history")),
     Route("jobs.index", "GET", _at("/jobs"), inline=True, page_only=True),
-    Route("jobs.new_import", "GET", lambda w: (f"{w.base}/jobs/import?group={w.stable[0]}",
-                                               None)),
-    Route("jobs.new_import", "POST", lambda w: (f"{w.base}/jobs/import?group={w.group()[0]}",
-                                                {"text": "+1 202 555 0120"})),
-    Route("jobs.new_export", "POST", lambda w: (f"{w.base}/jobs/export",
-                                                {"group": w.group()[0]})),
+    Route("jobs.new_import", "GET", lambda w: (f"{w.base}/jobs/import?group={w.stable[0]}", None)),
+    Route(
+        "jobs.new_import",
+        "POST",
+        lambda w: (f"{w.base}/jobs/import?group={w.group()[0]}", {"text": "+1 202 555 0120"}),
+    ),
+    Route("jobs.new_export", "POST", lambda w: (f"{w.base}/jobs/export", {"group": w.group()[0]})),
 ]
 # Routes that reach a gateway outside this matrix, and why. (/healthz no longer does.)
 EXEMPT: set[tuple[str, str]] = set()
-STATS: dict[str, object] = {"500s": 0, "fast": 0.0, "slow": 0.0, "fast_routes": set(),
-                            "slow_routes": set(), "fast_requests": 0, "slow_requests": 0,
-                            "send_modes": 0, "send_calls": 0, "duplicates": 0}  # fmt: skip
+STATS: dict[str, object] = {
+    "500s": 0,
+    "fast": 0.0,
+    "slow": 0.0,
+    "fast_routes": set(),
+    "slow_routes": set(),
+    "fast_requests": 0,
+    "slow_requests": 0,
+    "send_modes": 0,
+    "send_calls": 0,
+    "duplicates": 0,
+}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, pg_schema):
     # A simulator of its own: no throttling (hundreds of calls a minute here), never reset.
     with SimulatorServer(rate_limit=1_000_000) as sim:
-        config = portal_config(tmp_path_factory.mktemp("t8"), pg_schema, GOTONE_TIMEOUT=TIMEOUT,
-                               GOTONE_BREAKER_FAILURES=1_000_000)  # fmt: skip
+        config = portal_config(
+            tmp_path_factory.mktemp("t8"),
+            pg_schema,
+            GOTONE_TIMEOUT=TIMEOUT,
+            GOTONE_BREAKER_FAILURES=1_000_000,
+        )
         app = create_app(config)
         app.test_client_class = PortalClient
         with app.app_context():
@@ -250,20 +292,23 @@ def world(tmp_path_factory, pg_schema):
             assert sent.state == ACCEPTED and sent.gateway_uid
             seeded = sim.control.seed_group(token, "Stable", [{"phone": "12025550108"}])
             stable = (seeded["uid"], seeded["contact_uids"][0])
-            yield World(app, client, sim, token, workspace, owner, sent, client.csrf_token(),
-                        stable)  # fmt: skip
+            yield World(
+                app, client, sim, token, workspace, owner, sent, client.csrf_token(), stable
+            )
             report_figure("T8", _figures())
             _db.session.remove()
             _db.engine.dispose()
 
 
 def _figures() -> str:
-    return (f"{len(STATS['fast_routes'])} gateway routes × {len(FAST)} fast faults as fragment "
-            f"and page = {STATS['fast_requests']} requests (slowest {STATS['fast']:.2f} s); "
-            f"hang and drip on {len(STATS['slow_routes'])} routes = {STATS['slow_requests']} "
-            f"requests (slowest {STATS['slow']:.2f} s); {STATS['500s']} × 500; a fault on the "
-            f"send call in {STATS['send_modes']} modes: {STATS['send_calls']} reached the "
-            f"gateway, {STATS['duplicates']} sent twice")  # fmt: skip
+    return (
+        f"{len(STATS['fast_routes'])} gateway routes × {len(FAST)} fast faults as fragment "
+        f"and page = {STATS['fast_requests']} requests (slowest {STATS['fast']:.2f} s); "
+        f"hang and drip on {len(STATS['slow_routes'])} routes = {STATS['slow_requests']} "
+        f"requests (slowest {STATS['slow']:.2f} s); {STATS['500s']} × 500; a fault on the "
+        f"send call in {STATS['send_modes']} modes: {STATS['send_calls']} reached the "
+        f"gateway, {STATS['duplicates']} sent twice"
+    )
 
 
 @dataclass
@@ -362,10 +407,15 @@ def _route_args(world: World) -> dict:
     w = world
     owner_membership = next(m for m in w.workspace.memberships if m.user_id == w.owner.id)
     invitation, secret = invitations.create(w.workspace, owner_membership, Role.MEMBER)
-    job = imports.create_import(w.workspace, w.owner, w.stable[0], "Stable", None,
-                                "+1 202 555 0140")  # fmt: skip
-    scheduled = outbox.Draft(text="Later", recipients=[Recipient("12025550141")],
-                             scheduled_for=outbox.utcnow() + timedelta(days=1), timezone="UTC")
+    job = imports.create_import(
+        w.workspace, w.owner, w.stable[0], "Stable", None, "+1 202 555 0140"
+    )
+    scheduled = outbox.Draft(
+        text="Later",
+        recipients=[Recipient("12025550141")],
+        scheduled_for=outbox.utcnow() + timedelta(days=1),
+        timezone="UTC",
+    )
     request = outbox.submit(w.workspace, w.owner, w.key(), scheduled).request
     return {
         "workspace_id": w.workspace.id,
@@ -404,8 +454,9 @@ def test_every_route_that_reaches_the_gateway_is_in_the_matrix(world):
                 if method == "GET":
                     response = world.client.get(url, headers=headers)
                 else:
-                    response = world.client.open(url, method=method, data=world.form(data),
-                                                 headers=headers)  # fmt: skip
+                    response = world.client.open(
+                        url, method=method, data=world.form(data), headers=headers
+                    )
                 assert response.status_code != 500, (rule.endpoint, method)
                 reached[(rule.endpoint, method)] += len(world.sim.state.request_log) - before
                 if gotone.get_settings(world.workspace).token_enc is None:  # clear_token ran
@@ -441,8 +492,9 @@ def test_a_fault_on_the_send_ends_failed_or_unknown_never_500_never_twice(world,
     healed = world.client.post(url, data=data, headers=HX)  # the same form again: a replay
     assert (first.status_code, healed.status_code) == (303, 200)
     assert seconds < (FAST_LIMIT if name in FAST else SLOW_LIMIT)
-    request = _db.session.scalar(_db.select(SendRequest).where(
-        SendRequest.send_key == data["send_key"]))  # fmt: skip
+    request = _db.session.scalar(
+        _db.select(SendRequest).where(SendRequest.send_key == data["send_key"])
+    )
     states = {m.state for m in request.messages}
     assert states == {SEND_STATE.get(name, UNKNOWN)}, states
     sent = len(world.sim.control.sends(world.token)) - sends

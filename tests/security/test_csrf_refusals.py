@@ -25,9 +25,16 @@ MESSAGE = "expired or did not come from this site"
 def test_refused_state_changes_change_nothing(app, sim, figures):
     sim.control.configure(rate_limit=1_000_000)
     sim.control.create_account(token=TOKEN, balance=500)
-    ws, users, ids = _workspace(sim, TOKEN, "Guarded", "guarded.example", "Guarded group",
-                                {"phone": "12025550170", "first_name": "Gil", "last_name": "G"},
-                                "Guarded text", "Guarded template")  # fmt: skip
+    ws, users, ids = _workspace(
+        sim,
+        TOKEN,
+        "Guarded",
+        "guarded.example",
+        "Guarded group",
+        {"phone": "12025550170", "first_name": "Gil", "last_name": "G"},
+        "Guarded text",
+        "Guarded template",
+    )
     from app.services import invitations
 
     owner = users[Role.OWNER]
@@ -60,11 +67,17 @@ def test_refused_state_changes_change_nothing(app, sim, figures):
     assert not problems, problems[:10]
     assert not calls, calls[:3]
     # The same cross-site check lets this site's own requests through.
-    renamed = client.post(f"/w/{ws.id}/rename", data={"name": "Renamed", "csrf_token": good},
-                          headers={"Sec-Fetch-Site": "same-origin"})  # fmt: skip
+    renamed = client.post(
+        f"/w/{ws.id}/rename",
+        data={"name": "Renamed", "csrf_token": good},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
     assert renamed.status_code == 303
     db.session.refresh(ws)
     assert ws.name == "Renamed"
-    figures("T13 CSRF", f"{len(UNSAFE)} state-changing routes × {len(modes)} (no token, "
-                        f"wrong token, valid token from another site) = {requests} "
-                        "requests: all 400, 0 rows changed, 0 gateway calls")
+    figures(
+        "T13 CSRF",
+        f"{len(UNSAFE)} state-changing routes × {len(modes)} (no token, "
+        f"wrong token, valid token from another site) = {requests} "
+        "requests: all 400, 0 rows changed, 0 gateway calls",
+    )

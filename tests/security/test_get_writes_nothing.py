@@ -29,8 +29,10 @@ from tests.web.test_access import ROUTES, _url
 
 GETS = [(endpoint, rule) for endpoint, rule, method in ROUTES if method == "GET"]
 TOKEN = "73|get-writes-nothing-Wq2X"
-AUDITED_READS = {"messages.history_export": "messages.exported",
-                 "messages.gateway_history": "gateway_history.viewed"}  # fmt: skip
+AUDITED_READS = {
+    "messages.history_export": "messages.exported",
+    "messages.gateway_history": "gateway_history.viewed",
+}
 
 
 @pytest.fixture
@@ -44,9 +46,16 @@ def app(make_app):
 def test_get_routes_write_nothing(app, sim, figures):
     sim.control.configure(rate_limit=1_000_000)
     sim.control.create_account(token=TOKEN, balance=500)
-    ws, users, ids = _workspace(sim, TOKEN, "Reads Only", "reads.example", "Readers",
-                                {"phone": "12025550150", "first_name": "Rita", "last_name": "R"},
-                                "Read me", "Reading")  # fmt: skip
+    ws, users, ids = _workspace(
+        sim,
+        TOKEN,
+        "Reads Only",
+        "reads.example",
+        "Readers",
+        {"phone": "12025550150", "first_name": "Rita", "last_name": "R"},
+        "Read me",
+        "Reading",
+    )
     owner = users[Role.OWNER]
     from app.services import invitations
 
@@ -79,15 +88,22 @@ def test_get_routes_write_nothing(app, sim, figures):
                 count = len(diff["audit_events"]["new"])
                 latest = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(count)
                 new = db.session.scalars(latest).all()
-                if (len(new) == 1 and not diff["audit_events"]["gone"]
-                        and new[0].action == AUDITED_READS[endpoint]
-                        and new[0].workspace_id == ws.id and new[0].actor_id == owner.id):
+                if (
+                    len(new) == 1
+                    and not diff["audit_events"]["gone"]
+                    and new[0].action == AUDITED_READS[endpoint]
+                    and new[0].workspace_id == ws.id
+                    and new[0].actor_id == owner.id
+                ):
                     audited += 1
                     continue
             problems.append((endpoint, url, "htmx" if headers else "page", diff))
     assert db.session.scalar(db.select(db.func.count()).select_from(UserSession)) == sessions
     assert not problems, problems[:5]
     assert audited == 2 * len(AUDITED_READS)
-    figures("T13 GET", f"{len(GETS)} GET routes × page/htmx = {requests} requests as owner on the "
-                   f"simulator; 0 database writes (besides {audited} audited reads by design "
-                   "and the session's last-seen)")
+    figures(
+        "T13 GET",
+        f"{len(GETS)} GET routes × page/htmx = {requests} requests as owner on the "
+        f"simulator; 0 database writes (besides {audited} audited reads by design "
+        "and the session's last-seen)",
+    )

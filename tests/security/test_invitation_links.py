@@ -50,11 +50,19 @@ def test_a_new_member_joins_through_sign_up_and_login_with_no_secret_in_any_url(
     assert (first.status_code, first.headers["Location"]) == (303, "/invitations/pending")
     page = go(client.get("/invitations/pending")).get_data(as_text=True)
     assert "/auth/signup?next=/invitations/pending" in page
-    signed_up = go(client.post("/auth/signup?next=/invitations/pending", data={
-        "email": "joiner@example.com", "password": PASSWORD, "confirm": PASSWORD}))  # fmt: skip
+    signed_up = go(
+        client.post(
+            "/auth/signup?next=/invitations/pending",
+            data={"email": "joiner@example.com", "password": PASSWORD, "confirm": PASSWORD},
+        )
+    )
     assert signed_up.headers["Location"] == "/auth/login?next=/invitations/pending"
-    logged_in = go(client.post("/auth/login?next=/invitations/pending", data={
-        "email": "joiner@example.com", "password": PASSWORD}))  # fmt: skip
+    logged_in = go(
+        client.post(
+            "/auth/login?next=/invitations/pending",
+            data={"email": "joiner@example.com", "password": PASSWORD},
+        )
+    )
     assert logged_in.headers["Location"] == "/invitations/pending"
     assert "Join the workspace" in go(client.get("/invitations/pending")).get_data(as_text=True)
     joined = go(client.post("/invitations/pending"))
@@ -65,10 +73,12 @@ def test_a_new_member_joins_through_sign_up_and_login_with_no_secret_in_any_url(
 
 def test_the_redaction_covers_every_spelling_and_leaves_ids_alone():
     secret = secrets.token_urlsafe(24)
-    for line in (f"GET /invitations/{secret} HTTP/1.1",
-                 f"GET /auth/login?next={quote('/invitations/' + secret, safe='')} HTTP/1.1",
-                 f"GET /auth/login?next={quote(quote('/invitations/' + secret, safe=''))} x",
-                 f"http://portal.example/INVITATIONS/{secret}?a=1"):  # fmt: skip
+    for line in (
+        f"GET /invitations/{secret} HTTP/1.1",
+        f"GET /auth/login?next={quote('/invitations/' + secret, safe='')} HTTP/1.1",
+        f"GET /auth/login?next={quote(quote('/invitations/' + secret, safe=''))} x",
+        f"http://portal.example/INVITATIONS/{secret}?a=1",
+    ):
         assert secret not in redact(line) and "[redacted]" in redact(line), line
     for kept in ("POST /w/3/invitations/17/revoke HTTP/1.1", "GET /invitations/pending HTTP/1.1"):
         assert redact(kept) == kept
@@ -81,14 +91,26 @@ def test_the_redaction_covers_every_spelling_and_leaves_ids_alone():
 def test_gunicorn_access_log_never_holds_an_invitation_secret(tmp_path, figures):
     port = _free_port()
     env = {
-        **os.environ, "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": secrets.token_hex(32),
-        "PORTAL_ENCRYPTION_KEYS": KEYS, "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
-        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'gunicorn.db'}", "PORTAL_LOG_LEVEL": "DEBUG",
-        "PORTAL_BIND": f"127.0.0.1:{port}", "PORTAL_WORKERS": "1", "PORTAL_THREADS": "4",
-    }  # fmt: skip
+        **os.environ,
+        "PORTAL_ENV": "production",
+        "PORTAL_SECRET_KEY": secrets.token_hex(32),
+        "PORTAL_ENCRYPTION_KEYS": KEYS,
+        "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'gunicorn.db'}",
+        "PORTAL_LOG_LEVEL": "DEBUG",
+        "PORTAL_BIND": f"127.0.0.1:{port}",
+        "PORTAL_WORKERS": "1",
+        "PORTAL_THREADS": "4",
+    }
     env.pop("PORTAL_REDIS_URL", None)
-    setup = create_app(portal_config(tmp_path, None, SQLALCHEMY_DATABASE_URI=env[
-        "PORTAL_DATABASE_URL"], INSTANCE_PATH=env["PORTAL_INSTANCE_PATH"]))  # fmt: skip
+    setup = create_app(
+        portal_config(
+            tmp_path,
+            None,
+            SQLALCHEMY_DATABASE_URI=env["PORTAL_DATABASE_URL"],
+            INSTANCE_PATH=env["PORTAL_INSTANCE_PATH"],
+        )
+    )
     with setup.app_context():
         db.create_all()
         _, secret = _invitation()
@@ -98,10 +120,13 @@ def test_gunicorn_access_log_never_holds_an_invitation_secret(tmp_path, figures)
         db.engine.dispose()
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
-        command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-                   "wsgi:app"]  # fmt: skip
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "wsgi:app",
+        ]
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -116,15 +141,23 @@ def test_gunicorn_access_log_never_holds_an_invitation_secret(tmp_path, figures)
         opened = web.get(f"{base}/invitations/{secret}", timeout=10)
         assert opened.url == base + "/invitations/pending" and "You are invited" in opened.text
         # A link in an old ?next= and in a Referer (a page that linked to it).
-        login_page = web.get(f"{base}/auth/login?next={quote('/invitations/' + old_style)}",
-                             headers={"Referer": f"{base}/invitations/{old_style}"},
-                             timeout=10)  # fmt: skip
+        login_page = web.get(
+            f"{base}/auth/login?next={quote('/invitations/' + old_style)}",
+            headers={"Referer": f"{base}/invitations/{old_style}"},
+            timeout=10,
+        )
         token = CSRF.search(login_page.text).group(1)
-        signed_in = web.post(f"{base}/auth/login?next=/invitations/pending", timeout=30, data={
-            "email": "joiner@example.com", "password": PASSWORD, "csrf_token": token})  # fmt: skip
+        signed_in = web.post(
+            f"{base}/auth/login?next=/invitations/pending",
+            timeout=30,
+            data={"email": "joiner@example.com", "password": PASSWORD, "csrf_token": token},
+        )
         assert signed_in.url == base + "/invitations/pending"
-        joined = web.post(f"{base}/invitations/pending", timeout=10,
-                          data={"csrf_token": CSRF.search(signed_in.text).group(1)})  # fmt: skip
+        joined = web.post(
+            f"{base}/invitations/pending",
+            timeout=10,
+            data={"csrf_token": CSRF.search(signed_in.text).group(1)},
+        )
         assert "You joined" in joined.text
     finally:
         server.send_signal(signal.SIGINT)
@@ -134,5 +167,8 @@ def test_gunicorn_access_log_never_holds_an_invitation_secret(tmp_path, figures)
     assert "POST /invitations/pending HTTP/1.1" in output
     assert secret not in output and old_style not in output
     lines = output.count(" HTTP/1.1")
-    figures("B12", f"real gunicorn with gunicorn.conf.py: {lines} access lines, 0 with an "
-                   "invitation secret (path, ?next= and Referer)")  # fmt: skip
+    figures(
+        "B12",
+        f"real gunicorn with gunicorn.conf.py: {lines} access lines, 0 with an "
+        "invitation secret (path, ?next= and Referer)",
+    )

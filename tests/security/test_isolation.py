@@ -32,15 +32,32 @@ TOKEN_B = "72|bravo-gateway-token-Zr8TnM"
 ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER, Role.VIEWER)
 DUAL = "owner of B, viewer of A"
 # Strings only A's data holds: none may appear in an answer to a member of B.
-A_MARKERS = ("Alpha Secret Group", "Alphonsine", "Zyxwvut", "2025550199", "202-555-0199",
-             "Alpha confidential", "Alpha template", "alpha.example", "Alpha Works")  # fmt: skip
+A_MARKERS = (
+    "Alpha Secret Group",
+    "Alphonsine",
+    "Zyxwvut",
+    "2025550199",
+    "202-555-0199",
+    "Alpha confidential",
+    "Alpha template",
+    "alpha.example",
+    "Alpha Works",
+)
 # Sessions are the requester's own rows: sessions.load may move last_seen_at (at most once a
 # minute) on any request. Nothing else may change while B's members probe A.
 IGNORED_TABLES = frozenset({"user_sessions"})
 SNAPSHOT_EVERY = 12
 AUDITED_READS = ("messages.exported", "gateway_history.viewed")
-OBJECT_PARAMS = ("group_uid", "contact_uid", "job_id", "request_id", "message_id",
-                 "template_id", "invitation_id", "user_id")  # fmt: skip
+OBJECT_PARAMS = (
+    "group_uid",
+    "contact_uid",
+    "job_id",
+    "request_id",
+    "message_id",
+    "template_id",
+    "invitation_id",
+    "user_id",
+)
 WORKSPACE_ROUTES = [r for r in ROUTES if "<int:workspace_id>" in r[1]]
 OBJECT_ROUTES = [r for r in WORKSPACE_ROUTES if any(p in r[1] for p in OBJECT_PARAMS)]
 OWN_LISTS = [r for r in WORKSPACE_ROUTES if r[2] == "GET" and r not in OBJECT_ROUTES]
@@ -54,8 +71,9 @@ def app(make_app):
         db.session.remove()
 
 
-def _workspace(sim, token: str, name: str, domain: str, group: str, contact: dict, text: str,
-               template: str):  # fmt: skip
+def _workspace(
+    sim, token: str, name: str, domain: str, group: str, contact: dict, text: str, template: str
+):
     """A workspace with a token, members of every role and real objects on both sides."""
     owner = make_user(f"owner@{domain}")
     ws = make_workspace(owner, name, base_url=sim.api_url("v3"), token=token)
@@ -64,12 +82,25 @@ def _workspace(sim, token: str, name: str, domain: str, group: str, contact: dic
         users[role] = add_member(ws, make_user(f"{role.value}@{domain}"), role)
     seeded = sim.control.seed_group(token, group, [contact])
     client = GoToneClient(sim.api_url("v3"), token)
-    sent = outbox.submit(ws, owner, uuid.uuid4().hex, outbox.Draft(
-        text=text + " sent", recipients=[Recipient(contact["phone"], contact["first_name"])]))
+    sent = outbox.submit(
+        ws,
+        owner,
+        uuid.uuid4().hex,
+        outbox.Draft(
+            text=text + " sent", recipients=[Recipient(contact["phone"], contact["first_name"])]
+        ),
+    )
     outbox.send_inline(sent.request, client)
-    later = outbox.submit(ws, owner, uuid.uuid4().hex, outbox.Draft(
-        text=text + " scheduled", recipients=[Recipient(contact["phone"])],
-        scheduled_for=outbox.utcnow() + timedelta(days=1)))  # fmt: skip
+    later = outbox.submit(
+        ws,
+        owner,
+        uuid.uuid4().hex,
+        outbox.Draft(
+            text=text + " scheduled",
+            recipients=[Recipient(contact["phone"])],
+            scheduled_for=outbox.utcnow() + timedelta(days=1),
+        ),
+    )
     owner_membership = next(m for m in ws.memberships if m.user_id == owner.id)
     invitation, _secret = invitations.create(ws, owner_membership, Role.MEMBER)
     imported = jobs.create_job(ws, owner, "import", "ready", seeded["uid"], group)
@@ -96,12 +127,26 @@ def world(app, sim):
     sim.control.configure(rate_limit=1_000_000)
     sim.control.create_account(token=TOKEN_A, balance=500, email="billing@alpha.example")
     sim.control.create_account(token=TOKEN_B, balance=500, email="billing@bravo.example")
-    a = _workspace(sim, TOKEN_A, "Alpha Works", "alpha.example", "Alpha Secret Group",
-                   {"phone": "12025550199", "first_name": "Alphonsine", "last_name": "Zyxwvut"},
-                   "Alpha confidential", "Alpha template")  # fmt: skip
-    b = _workspace(sim, TOKEN_B, "Bravo Works", "bravo.example", "Bravo Group",
-                   {"phone": "12025550122", "first_name": "Bertrand", "last_name": "Bravo"},
-                   "Bravo text", "Bravo template")  # fmt: skip
+    a = _workspace(
+        sim,
+        TOKEN_A,
+        "Alpha Works",
+        "alpha.example",
+        "Alpha Secret Group",
+        {"phone": "12025550199", "first_name": "Alphonsine", "last_name": "Zyxwvut"},
+        "Alpha confidential",
+        "Alpha template",
+    )
+    b = _workspace(
+        sim,
+        TOKEN_B,
+        "Bravo Works",
+        "bravo.example",
+        "Bravo Group",
+        {"phone": "12025550122", "first_name": "Bertrand", "last_name": "Bravo"},
+        "Bravo text",
+        "Bravo template",
+    )
     sent = [m for m in sim.control.sends(TOKEN_A)]
     assert sent and all(s["user_id"] for s in sent), "A really sent through its own account"
     return a, b
@@ -112,15 +157,32 @@ def _form(a_ids: dict, b_ws) -> dict:
     group, contact = a_ids["group_uid"], a_ids["contact_uid"]
     soon = (date.today() + timedelta(days=3)).isoformat()
     return {
-        "name": "Hijacked", "text": "Hijacked text", "phone": "+1 202 555 0111",
-        "first_name": "Hi", "last_name": "Jack", f"edit-{group}-name": "Hijacked",
-        f"edit-{contact}-phone": "+1 202 555 0111", f"edit-{contact}-first_name": "Hi",
-        "role": "viewer", "user_id": str(a_ids["user_id"]), "confirm_name": "Alpha Works",
-        "token": "hijacked-token-0000", "base_url": "http://127.0.0.1:9/api/v3",
-        "family": "v3", "timezone": "UTC", "default_country": "US", "calls": "30",
-        "send_on": soon, "send_at": "10:00", "numbers": "+1 202 555 0111", "type": "plain",
-        "send_key": uuid.uuid4().hex, "group": group, "groups": [group], "has_header": "y",
-    }  # fmt: skip
+        "name": "Hijacked",
+        "text": "Hijacked text",
+        "phone": "+1 202 555 0111",
+        "first_name": "Hi",
+        "last_name": "Jack",
+        f"edit-{group}-name": "Hijacked",
+        f"edit-{contact}-phone": "+1 202 555 0111",
+        f"edit-{contact}-first_name": "Hi",
+        "role": "viewer",
+        "user_id": str(a_ids["user_id"]),
+        "confirm_name": "Alpha Works",
+        "token": "hijacked-token-0000",
+        "base_url": "http://127.0.0.1:9/api/v3",
+        "family": "v3",
+        "timezone": "UTC",
+        "default_country": "US",
+        "calls": "30",
+        "send_on": soon,
+        "send_at": "10:00",
+        "numbers": "+1 202 555 0111",
+        "type": "plain",
+        "send_key": uuid.uuid4().hex,
+        "group": group,
+        "groups": [group],
+        "has_header": "y",
+    }
 
 
 def _gateway_state(sim, token: str) -> dict:
@@ -129,8 +191,11 @@ def _gateway_state(sim, token: str) -> dict:
     groups = list(client.iter_all(client.list_groups))
     return {
         "groups": sorted((g.uid, g.name) for g in groups),
-        "contacts": sorted((c.uid, c.phone, c.first_name, c.last_name) for g in groups
-                           for c in client.iter_all(client.list_contacts, g.uid)),  # fmt: skip
+        "contacts": sorted(
+            (c.uid, c.phone, c.first_name, c.last_name)
+            for g in groups
+            for c in client.iter_all(client.list_contacts, g.uid)
+        ),
         "sends": len(sim.control.sends(token)),
         "scheduled": len(sim.control.scheduled(token)),
         "balance": sim.control.balance(token),
@@ -151,8 +216,10 @@ def _probes(a_ids: dict, b_ids: dict) -> list[tuple[str, str, str, str, dict, di
             out.append(("a_object_in_b", endpoint, method, url, dict(HX), {}))
         if "<uid:contact_uid>" in rule:
             # B's own group, A's contact uid.
-            url = _url(rule, {**a_ids, "workspace_id": b_ids["workspace_id"],
-                              "group_uid": b_ids["group_uid"]})  # fmt: skip
+            url = _url(
+                rule,
+                {**a_ids, "workspace_id": b_ids["workspace_id"], "group_uid": b_ids["group_uid"]},
+            )
             out.append(("a_contact_in_b_group", endpoint, method, url, dict(HX), {}))
     b = f"/w/{b_ids['workspace_id']}"
     for endpoint, method, url, data in (
@@ -161,13 +228,21 @@ def _probes(a_ids: dict, b_ids: dict) -> list[tuple[str, str, str, str, dict, di
         ("messages.review", "POST", f"{b}/messages/review", {"numbers": ""}),
         ("messages.send", "POST", f"{b}/messages/send", {"numbers": ""}),
         ("jobs.new_import", "GET", f"{b}/jobs/import?group={a_ids['group_uid']}", {}),
-        ("jobs.new_import", "POST", f"{b}/jobs/import?group={a_ids['group_uid']}",
-         {"text": "+1 202 555 0111,Hi"}),
+        (
+            "jobs.new_import",
+            "POST",
+            f"{b}/jobs/import?group={a_ids['group_uid']}",
+            {"text": "+1 202 555 0111,Hi"},
+        ),
         ("jobs.new_export", "POST", f"{b}/jobs/export", {}),
         ("workspaces.transfer_ownership", "POST", f"{b}/transfer", {}),
         ("messages.history", "GET", f"{b}/messages/history?member={a_ids['user_id']}", {}),
-        ("messages.history_export", "GET",
-         f"{b}/messages/history.csv?member={a_ids['user_id']}", {}),
+        (
+            "messages.history_export",
+            "GET",
+            f"{b}/messages/history.csv?member={a_ids['user_id']}",
+            {},
+        ),
     ):
         out.append(("a_id_in_form", endpoint, method, url, {}, data))
     return out
@@ -175,8 +250,11 @@ def _probes(a_ids: dict, b_ids: dict) -> list[tuple[str, str, str, str, dict, di
 
 def _own_pages(b_ids: dict) -> list[tuple[str, str, str, str, dict, dict]]:
     """B's own lists, pages and fragments, as B's owner: nothing of A's in them."""
-    return [("b_own_page", endpoint, method, _url(rule, b_ids), headers, {})
-            for endpoint, rule, method in OWN_LISTS for headers in ({}, dict(HX))]  # fmt: skip
+    return [
+        ("b_own_page", endpoint, method, _url(rule, b_ids), headers, {})
+        for endpoint, rule, method in OWN_LISTS
+        for headers in ({}, dict(HX))
+    ]
 
 
 def _expected(kind: str, endpoint: str, role: str, status: int, response, b_ids) -> bool:
@@ -189,7 +267,8 @@ def _expected(kind: str, endpoint: str, role: str, status: int, response, b_ids)
         if endpoint.endswith(".row") and "HX-Request" not in response.request.headers:
             # A row fragment asked for as a page: back to B's list, before any lookup.
             return status == 302 and response.headers["Location"].startswith(
-                f"/w/{b_ids['workspace_id']}/groups")
+                f"/w/{b_ids['workspace_id']}/groups"
+            )
         return status == 404
     if kind == "a_id_in_form":
         return status < 500  # refused, or B's own page without A's data (checked apart)
@@ -255,7 +334,7 @@ def test_members_of_b_never_reach_workspace_a(app, sim, world, figures):
                 after = snapshot(IGNORED_TABLES)
                 if after != before and not _audited_reads(before, after, b_ids["workspace_id"]):
                     first = number - number % SNAPSHOT_EVERY
-                    batch_urls = [f"{p[2]} {p[3]}" for p in batch[first:number + 1]]
+                    batch_urls = [f"{p[2]} {p[3]}" for p in batch[first : number + 1]]
                     writes.append((actor, batch_urls, changes(before, after)))
                 before = after
     drain(app)  # whatever B's requests queued runs too, inside the window
@@ -274,8 +353,11 @@ def test_members_of_b_never_reach_workspace_a(app, sim, world, figures):
     for kind, *_rest in probes:
         kinds[kind] = kinds.get(kind, 0) + 1
     detail = " + ".join(f"{n} {k}" for k, n in kinds.items())
-    figures("T9", f"({detail}) forged requests × {len(ROLES)} roles of B (+ the forged ids "
-                  f"for an owner of B who views A) + {len(_own_pages(b_ids))} own pages = "
-                  f"{total} requests over "
-                  f"{len(WORKSPACE_ROUTES)} workspace routes; 0 cross-workspace reads, "
-                  f"0 writes, 0 calls with A's token ({b_token_calls} gateway calls, all B's)")
+    figures(
+        "T9",
+        f"({detail}) forged requests × {len(ROLES)} roles of B (+ the forged ids "
+        f"for an owner of B who views A) + {len(_own_pages(b_ids))} own pages = "
+        f"{total} requests over "
+        f"{len(WORKSPACE_ROUTES)} workspace routes; 0 cross-workspace reads, "
+        f"0 writes, 0 calls with A's token ({b_token_calls} gateway calls, all B's)",
+    )

@@ -27,18 +27,45 @@ from tests.factories import PASSWORD, login, make_user
 
 # ?next= values an attacker links to (sent percent-encoded, so they arrive exactly like this).
 OPEN_REDIRECTS = [
-    "//evil.example", "///evil.example", "////evil.example/x", "/\\evil.example",
-    "\\\\evil.example", "\\/evil.example", "/\\/evil.example", "https://evil.example",
-    "http://evil.example/", "https:evil.example", "http:/evil.example", "https:/\\evil.example",
-    "//evil.example@localhost", "https://localhost@evil.example", "//localhost@evil.example/",
-    "%2F%2Fevil.example", "%2F%5Cevil.example", "/%5Cevil.example",
-    "javascript:alert(1)", "JaVaScRiPt:alert(document.domain)", "java\tscript:alert(1)",
-    "data:text/html,<script>alert(1)</script>", "\t//evil.example", "/\t/evil.example",
-    "/\n/evil.example", "\r\n//evil.example", " //evil.example", "\x00//evil.example",
-    "/\u3000/evil.example", "\uff0f\uff0fevil.example", "/\uff0fevil.example",
-    "\u2215\u2215evil.example", "//evil.example%2F..", "/..//evil.example",
-    "/./\\evil.example", "///\\;@evil.example", "//evil.example:443/", "http://localhost.evil.example/",
-]  # fmt: skip
+    "//evil.example",
+    "///evil.example",
+    "////evil.example/x",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/\\/evil.example",
+    "https://evil.example",
+    "http://evil.example/",
+    "https:evil.example",
+    "http:/evil.example",
+    "https:/\\evil.example",
+    "//evil.example@localhost",
+    "https://localhost@evil.example",
+    "//localhost@evil.example/",
+    "%2F%2Fevil.example",
+    "%2F%5Cevil.example",
+    "/%5Cevil.example",
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(document.domain)",
+    "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "\t//evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "\r\n//evil.example",
+    " //evil.example",
+    "\x00//evil.example",
+    "/\u3000/evil.example",
+    "\uff0f\uff0fevil.example",
+    "/\uff0fevil.example",
+    "\u2215\u2215evil.example",
+    "//evil.example%2F..",
+    "/..//evil.example",
+    "/./\\evil.example",
+    "///\\;@evil.example",
+    "//evil.example:443/",
+    "http://localhost.evil.example/",
+]
 SPECIAL = ("http", "https", "ftp", "ws", "wss", "file")
 VALID = ["/w", "/account/", "/w?page=2", "/account/?a=1&b=2", "/w/1/groups"]
 
@@ -57,7 +84,7 @@ def browser_target(location: str, base_scheme: str = "http") -> tuple[str, str]:
         name = scheme.group(1).lower()
         if name not in SPECIAL:
             return name, ""  # javascript:, data: ... never a page of this site
-        cleaned = cleaned[scheme.end():]
+        cleaned = cleaned[scheme.end() :]
         if name != base_scheme:
             return name, _host(cleaned.lstrip("/"))
     if cleaned.startswith("//"):
@@ -71,8 +98,9 @@ def _host(authority: str) -> str:
 
 
 def _on_site(location: str) -> bool:
-    return all(browser_target(location, scheme) == (scheme, "localhost")
-               for scheme in ("http", "https"))  # fmt: skip
+    return all(
+        browser_target(location, scheme) == (scheme, "localhost") for scheme in ("http", "https")
+    )
 
 
 def _where(response) -> str:
@@ -88,8 +116,7 @@ def _client(app, n: int):
 
 def _post_login(client, email, password=PASSWORD, target=None, **kwargs):
     query = f"?next={quote(target, safe='')}" if target is not None else ""
-    return client.post("/auth/login" + query, data={"email": email, "password": password},
-                       **kwargs)  # fmt: skip
+    return client.post("/auth/login" + query, data={"email": email, "password": password}, **kwargs)
 
 
 def test_no_route_that_takes_a_target_redirects_off_site(app, figures):
@@ -108,25 +135,29 @@ def test_no_route_that_takes_a_target_redirects_off_site(app, figures):
         answers = {}
         # Log in with a password, as a page and as htmx.
         answers["login"] = _post_login(_client(app, n), user.email, target=target)
-        answers["login htmx"] = _post_login(_client(app, 100 + n), user.email, target=target,
-                                            headers=HX)  # fmt: skip
+        answers["login htmx"] = _post_login(
+            _client(app, 100 + n), user.email, target=target, headers=HX
+        )
         # Sign up.
         signup = _client(app, 200 + n)
         answers["signup"] = signup.post(
             f"/auth/signup?next={quote(target, safe='')}",
-            data={"email": f"new{n}@example.com", "password": PASSWORD, "confirm": PASSWORD})
+            data={"email": f"new{n}@example.com", "password": PASSWORD, "confirm": PASSWORD},
+        )
         # Password, then the second factor: both steps carry the target.
         person, secret = totp_users[n]
         two = _client(app, 300 + n)
         first = _post_login(two, person.email, target=target)
         assert first.status_code == 303 and "/auth/login/2fa" in first.headers["Location"]
         answers["2fa step 1"] = first
-        answers["2fa"] = two.post(first.headers["Location"],
-                                  data={"code": pyotp.TOTP(secret).now()})  # fmt: skip
+        answers["2fa"] = two.post(
+            first.headers["Location"], data={"code": pyotp.TOTP(secret).now()}
+        )
         # Logged out: the way back through the login page, for a page and for htmx.
         anon = _client(app, 400 + n)
-        answers["htmx 401"] = anon.get("/w", headers={**HX, "HX-Current-URL":
-                                                      "http://localhost" + quote(target)})
+        answers["htmx 401"] = anon.get(
+            "/w", headers={**HX, "HX-Current-URL": "http://localhost" + quote(target)}
+        )
         answers["login link"] = anon.get("/account/?x=" + quote(target, safe=""))
         for name, response in answers.items():
             checked += 1
@@ -140,8 +171,9 @@ def test_no_route_that_takes_a_target_redirects_off_site(app, figures):
             if name in ("htmx 401", "login link", "signup"):
                 # The login link's own ?next= must be one the login then follows on site
                 # (sign-up leads to the login page, issue 12 item 9, keeping a valid target).
-                inner = dict(p.split("=", 1) for p in urlsplit(location).query.split("&")
-                             if "=" in p).get("next")  # fmt: skip
+                inner = dict(
+                    p.split("=", 1) for p in urlsplit(location).query.split("&") if "=" in p
+                ).get("next")
                 if inner is not None and not _on_site(unquote(inner)):
                     offsite.append((name + " next", target, location))
                 if name == "signup" and target in VALID and unquote(inner or "") != target:
@@ -150,13 +182,24 @@ def test_no_route_that_takes_a_target_redirects_off_site(app, figures):
                 changed.append((name, target, location))
     assert not offsite, offsite[:10]
     assert not changed, f"valid targets must be kept: {changed}"
-    figures("T16", f"{len(OPEN_REDIRECTS)} open-redirect payloads + {len(VALID)} valid paths × "
-                   f"7 answers (login, htmx login, signup, 2FA both steps, htmx 401, login "
-                   f"link) = {checked} checked, 0 off-site, valid kept {len(VALID)}/{len(VALID)}")
+    figures(
+        "T16",
+        f"{len(OPEN_REDIRECTS)} open-redirect payloads + {len(VALID)} valid paths × "
+        f"7 answers (login, htmx login, signup, 2FA both steps, htmx 401, login "
+        f"link) = {checked} checked, 0 off-site, valid kept {len(VALID)}/{len(VALID)}",
+    )
 
 
-@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https:evil.example",
-                                    "\t//evil.example", "////u@evil.example:8/x"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "\t//evil.example",
+        "////u@evil.example:8/x",
+    ],
+)
 def test_the_checker_sees_an_escape_where_a_browser_would(target):
     assert not _on_site(target)
     assert _on_site("/w/1") and _on_site("/%2F%2Fevil.example") and _on_site("w/1")
@@ -168,8 +211,7 @@ def test_account_lock_answers_unknown_and_known_accounts_alike_with_retry_after(
     answers = {}
     for n, email in enumerate(("known@example.com", "unknown@example.com")):
         client = _client(app, 500 + n)
-        statuses = [_post_login(client, email, "wrong password!").status_code
-                    for _ in range(10)]  # fmt: skip
+        statuses = [_post_login(client, email, "wrong password!").status_code for _ in range(10)]
         assert statuses == [422] * 10
         # Soft lock: even the right password waits, from this address (issue 12 item 10:
         # not from the owner's other addresses, see below).
@@ -186,15 +228,27 @@ def test_account_lock_answers_unknown_and_known_accounts_alike_with_retry_after(
     assert _post_login(_client(app, 900), "known@example.com").status_code == 303
     make_user("other@example.com")
     assert _post_login(_client(app, 500), "other@example.com").status_code == 303
-    figures("T17", "account lock after 10 failures (known and unknown alike, same body, "
-                   f"Retry-After {int(answers['known@example.com'].headers['Retry-After'])} s)")
+    figures(
+        "T17",
+        "account lock after 10 failures (known and unknown alike, same body, "
+        f"Retry-After {int(answers['known@example.com'].headers['Retry-After'])} s)",
+    )
 
 
 def test_spelling_the_address_differently_does_not_reset_the_account_lock(app):
     make_user("ann@example.com")
-    variants = ["ann@example.com", "ANN@example.com", " ann@example.com", "ann@example.com ",
-                "\tann@example.com", "  Ann@Example.com", "ann@EXAMPLE.com  ", "\nann@example.com",
-                "   ann@example.com", "ann@example.com\t"]  # fmt: skip
+    variants = [
+        "ann@example.com",
+        "ANN@example.com",
+        " ann@example.com",
+        "ann@example.com ",
+        "\tann@example.com",
+        "  Ann@Example.com",
+        "ann@EXAMPLE.com  ",
+        "\nann@example.com",
+        "   ann@example.com",
+        "ann@example.com\t",
+    ]
     for email in variants:  # from one address: one account, one counter
         assert _post_login(_client(app, 600), email, "wrong password!").status_code == 422
     for email in (" ann@example.com  ", "ANN@EXAMPLE.COM"):
@@ -256,8 +310,12 @@ def test_the_route_limit_answers_429_with_retry_after(app):
 
 def test_unknown_user_and_wrong_password_take_about_the_same_time(make_app):
     # Moderate hash cost, so the hash (not the request overhead) dominates each answer.
-    app = make_app(ARGON2_MEMORY_KIB=16384, ARGON2_TIME_COST=2, LOGIN_IP_LIMIT="1000 per hour",
-                   LOGIN_ACCOUNT_LIMIT="1000 per hour")  # fmt: skip
+    app = make_app(
+        ARGON2_MEMORY_KIB=16384,
+        ARGON2_TIME_COST=2,
+        LOGIN_IP_LIMIT="1000 per hour",
+        LOGIN_ACCOUNT_LIMIT="1000 per hour",
+    )
     with app.app_context():
         make_user("ann@example.com")
         client = _client(app, 12)
@@ -322,8 +380,9 @@ def test_copied_cookie_dies_at_logout_and_other_sessions_at_password_and_2fa_cha
             assert mine.post("/auth/logout").status_code == 303
         elif how == "password":
             new = "another password for a while"
-            response = mine.post("/account/password",
-                                 data={"current": PASSWORD, "new": new, "confirm": new})
+            response = mine.post(
+                "/account/password", data={"current": PASSWORD, "new": new, "confirm": new}
+            )
             assert response.status_code == 303, response.get_data(as_text=True)[:300]
             db.session.get(User, user.id).password_hash = make_user().password_hash
             db.session.commit()  # back to PASSWORD for the next round (same hasher)
@@ -335,8 +394,10 @@ def test_copied_cookie_dies_at_logout_and_other_sessions_at_password_and_2fa_cha
         else:
             db.session.get(User, user.id).totp_last_counter = 0  # the same step once more
             db.session.commit()
-            response = mine.post("/account/2fa/disable",
-                                 data={"password": PASSWORD, "code": pyotp.TOTP(secret).now()})
+            response = mine.post(
+                "/account/2fa/disable",
+                data={"password": PASSWORD, "code": pyotp.TOTP(secret).now()},
+            )
             assert response.status_code == 303, response.get_data(as_text=True)[:300]
         keeps = how != "logout"
         assert (mine.get("/w").status_code == 200) is keeps, how
@@ -377,10 +438,13 @@ def test_idle_and_absolute_timeouts(make_app, figures):
         _age(user, idle=310)
         expired = client.get("/w", headers=HX)
         assert expired.status_code == 401 and "/auth/login" in expired.headers["HX-Redirect"]
-    figures("T18", "idle 300 s / absolute 3600 s (config): active at 250 s idle, out at 310 s "
-                   "idle and at 3610 s age; polls are not activity; copied cookie dead after "
-                   "logout; other sessions ended by password change, 2FA on and 2FA off; new "
-                   "session id at every login")
+    figures(
+        "T18",
+        "idle 300 s / absolute 3600 s (config): active at 250 s idle, out at 310 s "
+        "idle and at 3610 s age; polls are not activity; copied cookie dead after "
+        "logout; other sessions ended by password change, 2FA on and 2FA off; new "
+        "session id at every login",
+    )
 
 
 def test_polling_does_not_keep_an_idle_session_alive(make_app, sim):
@@ -391,8 +455,16 @@ def test_polling_does_not_keep_an_idle_session_alive(make_app, sim):
 
         token = "75|polling-token-Hh4R"
         sim.control.create_account(token=token, balance=10)
-        ws, users, ids = _workspace(sim, token, "Polled", "polled.example", "G",
-                                    {"phone": "12025550180", "first_name": "P"}, "P", "P")
+        ws, users, ids = _workspace(
+            sim,
+            token,
+            "Polled",
+            "polled.example",
+            "G",
+            {"phone": "12025550180", "first_name": "P"},
+            "P",
+            "P",
+        )
         db.session.get(Job, ids["job_id"]).state = "running"
         db.session.commit()
         user = users[Role.OWNER]
@@ -422,16 +494,22 @@ def test_cookie_flags(make_app, monkeypatch):
     monkeypatch.setenv("PORTAL_SECURE_COOKIES", "1")
     secure = make_app()
     assert secure.config["SESSION_COOKIE_NAME"] == "__Host-portal_session"
-    for n, (app, https, expect_secure) in enumerate(((plain, False, False), (plain, True, True),
-                                                     (secure, True, True))):  # fmt: skip
+    for n, (app, https, expect_secure) in enumerate(
+        ((plain, False, False), (plain, True, True), (secure, True, True))
+    ):
         with app.app_context():
             make_user(f"c{n}@example.com")
             client = app.test_client()
             base = "https://localhost" if https else "http://localhost"
-            response = client.post(base + "/auth/login", headers={"Referer": base + "/auth/login"},
-                                   data={"email": f"c{n}@example.com",
-                                         "password": PASSWORD,
-                                         "csrf_token": _csrf(client, base)})  # fmt: skip
+            response = client.post(
+                base + "/auth/login",
+                headers={"Referer": base + "/auth/login"},
+                data={
+                    "email": f"c{n}@example.com",
+                    "password": PASSWORD,
+                    "csrf_token": _csrf(client, base),
+                },
+            )
             assert response.status_code == 303, response.get_data(as_text=True)[:300]
             header = _session_cookie(response)
             assert header, response.headers

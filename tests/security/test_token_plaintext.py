@@ -78,8 +78,9 @@ def test_tokens_are_nowhere_after_a_full_exercise(app, client, sim, caplog, tmp_
         sim.control.create_account(token=token, balance=500)
     owner = make_user()
     ws = make_workspace(owner, "Secrets", base_url=sim.api_url("v3"))
-    group = sim.control.seed_group(first, "Customers",
-                                   [{"phone": "12025550140", "first_name": "Cy"}])  # fmt: skip
+    group = sim.control.seed_group(
+        first, "Customers", [{"phone": "12025550140", "first_name": "Cy"}]
+    )
     login(client, owner)
     w = f"/w/{ws.id}"
     answers = []
@@ -92,25 +93,51 @@ def test_tokens_are_nowhere_after_a_full_exercise(app, client, sim, caplog, tmp_
     answers.append(client.post(f"{w}/settings/token", data={"token": first}))
     answers.append(client.post(f"{w}/settings/test", headers=HX))
     assert "Connected." in answers[-1].get_data(as_text=True)
-    visit(f"{w}/settings", f"{w}", f"{w}/dashboard/account", f"{w}/dashboard/profile",
-          f"{w}/groups", f"{w}/groups/{group['uid']}", f"{w}/messages/compose")  # fmt: skip
+    visit(
+        f"{w}/settings",
+        f"{w}",
+        f"{w}/dashboard/account",
+        f"{w}/dashboard/profile",
+        f"{w}/groups",
+        f"{w}/groups/{group['uid']}",
+        f"{w}/messages/compose",
+    )
     key = SEND_KEY.search(answers[-2].get_data(as_text=True)).group(1)
-    sent = client.post(f"{w}/messages/send", data={"send_key": key, "type": "plain",
-                                                  "numbers": "+1 202 555 0141", "text": "Hi"})
+    sent = client.post(
+        f"{w}/messages/send",
+        data={"send_key": key, "type": "plain", "numbers": "+1 202 555 0141", "text": "Hi"},
+    )
     assert sent.status_code == 303, sent.get_data(as_text=True)[:300]
     answers.append(sent)
     answers.append(client.post(f"{w}/jobs/export", data={"group": group["uid"]}))
     drain(app)
-    visit(sent.location, f"{w}/messages/history", f"{w}/messages/history.csv",
-          f"{w}/messages/gateway-history", f"{w}/jobs", f"{w}/audit")  # fmt: skip
+    visit(
+        sent.location,
+        f"{w}/messages/history",
+        f"{w}/messages/history.csv",
+        f"{w}/messages/gateway-history",
+        f"{w}/jobs",
+        f"{w}/audit",
+    )
     # Replace it (htmx; the password again), then use the http family: its URLs carry
     # api_token in the query. A new family clears the token unless the form brings one.
-    answers.append(client.post(f"{w}/settings/token", data={"token": second,
-                                                             "password": PASSWORD}, headers=HX))
+    answers.append(
+        client.post(f"{w}/settings/token", data={"token": second, "password": PASSWORD}, headers=HX)
+    )
     assert db.session.get(GoToneSettings, ws.id).token_last4 == second[-4:]
-    answers.append(client.post(f"{w}/settings", data={
-        "base_url": sim.api_url("http"), "family": "http", "timezone": "UTC",
-        "default_country": "US", "balance_warning_below": "", "new_token": second}))  # fmt: skip
+    answers.append(
+        client.post(
+            f"{w}/settings",
+            data={
+                "base_url": sim.api_url("http"),
+                "family": "http",
+                "timezone": "UTC",
+                "default_country": "US",
+                "balance_warning_below": "",
+                "new_token": second,
+            },
+        )
+    )
     db.session.expire_all()
     sealed = db.session.get(GoToneSettings, ws.id).token_enc
     assert db.session.get(GoToneSettings, ws.id).token_last4 == second[-4:]
@@ -127,8 +154,11 @@ def test_tokens_are_nowhere_after_a_full_exercise(app, client, sim, caplog, tmp_
     visit(f"{w}/settings", f"{w}/audit")
 
     # The write-only field: every token <input> served is empty; only the last four show.
-    fields = [field for response in answers for field in re.findall(
-        r'<input[^>]*name="token"[^>]*>', response.get_data(as_text=True))]  # fmt: skip
+    fields = [
+        field
+        for response in answers
+        for field in re.findall(r'<input[^>]*name="token"[^>]*>', response.get_data(as_text=True))
+    ]
     assert fields and all('value=""' in f or "value=" not in f for f in fields), fields[:3]
     stored_rows = snapshot()
     audit_rows = db.session.scalars(db.select(AuditEvent)).all()
@@ -154,11 +184,14 @@ def test_tokens_are_nowhere_after_a_full_exercise(app, client, sim, caplog, tmp_
     assert {c["token"] for c in calls} >= {first, second, refused}
     assert any(c["family"] == "http" and c["token"] == second for c in calls)
     assert "api_token=[redacted]" in caplog.text, "the http family's URLs were logged, redacted"
-    figures("T10 at rest", f"3 random 40-character tokens (set, replaced, refused) through "
-                   f"{len(answers)} responses, {len(caplog.records)} log records at DEBUG, "
-                   f"{sum(len(r) for r in stored_rows.values())} rows of "
-                   f"{len(stored_rows)} tables, {len(audit_rows)} audit rows, {len(files)} "
-                   f"instance files: 0 plaintext occurrences (raw or URL-encoded)")
+    figures(
+        "T10 at rest",
+        f"3 random 40-character tokens (set, replaced, refused) through "
+        f"{len(answers)} responses, {len(caplog.records)} log records at DEBUG, "
+        f"{sum(len(r) for r in stored_rows.values())} rows of "
+        f"{len(stored_rows)} tables, {len(audit_rows)} audit rows, {len(files)} "
+        f"instance files: 0 plaintext occurrences (raw or URL-encoded)",
+    )
 
 
 def _free_port() -> int:
@@ -172,17 +205,30 @@ def test_gunicorn_logs_never_hold_the_token(sim, tmp_path, figures):
     sim.control.create_account(token=token, balance=100)
     port = _free_port()
     env = {
-        **os.environ, "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": secrets.token_hex(32),
-        "PORTAL_ENCRYPTION_KEYS": KEYS, "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+        **os.environ,
+        "PORTAL_ENV": "production",
+        "PORTAL_SECRET_KEY": secrets.token_hex(32),
+        "PORTAL_ENCRYPTION_KEYS": KEYS,
+        "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
         "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'gunicorn.db'}",
-        "PORTAL_GOTONE_DEFAULT_URL": sim.api_url("v3"), "PORTAL_LOG_LEVEL": "DEBUG",
-        "PORTAL_GOTONE_ALLOW_HTTP": "1", "PORTAL_GOTONE_ALLOW_PRIVATE": "1",  # the simulator
-        "PORTAL_BIND": f"127.0.0.1:{port}", "PORTAL_WORKERS": "1", "PORTAL_THREADS": "4",
-    }  # fmt: skip
+        "PORTAL_GOTONE_DEFAULT_URL": sim.api_url("v3"),
+        "PORTAL_LOG_LEVEL": "DEBUG",
+        "PORTAL_GOTONE_ALLOW_HTTP": "1",
+        "PORTAL_GOTONE_ALLOW_PRIVATE": "1",  # the simulator
+        "PORTAL_BIND": f"127.0.0.1:{port}",
+        "PORTAL_WORKERS": "1",
+        "PORTAL_THREADS": "4",
+    }
     env.pop("PORTAL_REDIS_URL", None)
     # The schema and the account are made here (cheap hash); everything else over HTTP.
-    setup = create_app(portal_config(tmp_path, None, SQLALCHEMY_DATABASE_URI=env[
-        "PORTAL_DATABASE_URL"], INSTANCE_PATH=env["PORTAL_INSTANCE_PATH"]))  # fmt: skip
+    setup = create_app(
+        portal_config(
+            tmp_path,
+            None,
+            SQLALCHEMY_DATABASE_URI=env["PORTAL_DATABASE_URL"],
+            INSTANCE_PATH=env["PORTAL_INSTANCE_PATH"],
+        )
+    )
     with setup.app_context():
         db.create_all()
         make_user("ops@example.com")
@@ -192,8 +238,7 @@ def test_gunicorn_logs_never_hold_the_token(sim, tmp_path, figures):
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "wb") as log:
         command = [str(bin_dir / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"]
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -210,17 +255,29 @@ def test_gunicorn_logs_never_hold_the_token(sim, tmp_path, figures):
             page = web.get(base + path, timeout=10).text
             return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
-        signed_in = web.post(base + "/auth/login", timeout=30, data={
-            "email": "ops@example.com", "password": PASSWORD, "csrf_token": csrf("/auth/login")})
+        signed_in = web.post(
+            base + "/auth/login",
+            timeout=30,
+            data={
+                "email": "ops@example.com",
+                "password": PASSWORD,
+                "csrf_token": csrf("/auth/login"),
+            },
+        )
         assert signed_in.status_code == 200 and "/auth/login" not in signed_in.url
-        created = web.post(base + "/w", data={"name": "Ops", "csrf_token": csrf("/w")},
-                           timeout=10)  # fmt: skip
+        created = web.post(base + "/w", data={"name": "Ops", "csrf_token": csrf("/w")}, timeout=10)
         ws = re.search(r"/w/(\d+)", created.url).group(1)
-        saved = web.post(f"{base}/w/{ws}/settings/token", timeout=10,
-                         data={"token": token, "csrf_token": csrf(f"/w/{ws}/settings")})
+        saved = web.post(
+            f"{base}/w/{ws}/settings/token",
+            timeout=10,
+            data={"token": token, "csrf_token": csrf(f"/w/{ws}/settings")},
+        )
         assert saved.status_code == 200 and token[-4:] in saved.text
-        tested = web.post(f"{base}/w/{ws}/settings/test", timeout=10,
-                          data={"csrf_token": csrf(f"/w/{ws}/settings")})
+        tested = web.post(
+            f"{base}/w/{ws}/settings/test",
+            timeout=10,
+            data={"csrf_token": csrf(f"/w/{ws}/settings")},
+        )
         assert "Connected." in tested.text
         for path in (f"/w/{ws}/dashboard/account", f"/w/{ws}/groups", f"/w/{ws}/settings"):
             assert web.get(base + path, timeout=10).status_code == 200
@@ -233,8 +290,11 @@ def test_gunicorn_logs_never_hold_the_token(sim, tmp_path, figures):
     for path in tmp_path.rglob("gunicorn.db*"):
         assert not _found(token, path.read_bytes()), path
     lines, access = output.count(b"\n"), output.count(b' HTTP/1.1" ')
-    figures("T12", f"real gunicorn with gunicorn.conf.py: {lines} log lines ({access} access "
-                   "lines), 0 with the token")
+    figures(
+        "T12",
+        f"real gunicorn with gunicorn.conf.py: {lines} log lines ({access} access "
+        "lines), 0 with the token",
+    )
 
 
 # -- T11 key loss and rotation --------------------------------------------------------------------
@@ -246,20 +306,37 @@ def _restart(tmp_path, pg_schema, keys):
 
 
 NEEDS_TOKEN_OK = {  # pages that never need the token: they must work without keys
-    "workspaces.show", "workspaces.members", "workspaces.settings", "workspaces.audit_log",
-    "messages.templates", "messages.schedules", "messages.history", "messages.message",
-    "messages.history_export", "messages.status", "jobs.index", "jobs.show",
-}  # fmt: skip
+    "workspaces.show",
+    "workspaces.members",
+    "workspaces.settings",
+    "workspaces.audit_log",
+    "messages.templates",
+    "messages.schedules",
+    "messages.history",
+    "messages.message",
+    "messages.history_export",
+    "messages.status",
+    "jobs.index",
+    "jobs.show",
+}
 
 
-def test_without_keys_every_page_answers_and_token_pages_say_503(app, sim, tmp_path, pg_schema,
-                                                                 figures):  # fmt: skip
+def test_without_keys_every_page_answers_and_token_pages_say_503(
+    app, sim, tmp_path, pg_schema, figures
+):
     token = _token()
     sim.control.configure(rate_limit=1_000_000)
     sim.control.create_account(token=token, balance=100)
-    ws, users, ids = _workspace(sim, token, "Keyless", "keyless.example", "Group",
-                                {"phone": "12025550160", "first_name": "K", "last_name": "L"},
-                                "Keyless text", "Keyless template")  # fmt: skip
+    ws, users, ids = _workspace(
+        sim,
+        token,
+        "Keyless",
+        "keyless.example",
+        "Group",
+        {"phone": "12025550160", "first_name": "K", "last_name": "L"},
+        "Keyless text",
+        "Keyless template",
+    )
     ids["secret"] = "unused-secret"
     owner_id, ws_id = users[Role.OWNER].id, ws.id
     stored = db.session.get(GoToneSettings, ws_id).token_enc
@@ -297,14 +374,16 @@ def test_without_keys_every_page_answers_and_token_pages_say_503(app, sim, tmp_p
         db.session.remove()
     # Without keys no token can be used: nothing calls the gateway with one.
     assert not [c for c in sim.control.requests()[start:] if c["token"]], "calls without a key"
-    figures("T11 key loss", f"restart without keys: {len(statuses)} GET answers (page/htmx), "
-                            f"0 × 500, {unavailable} token pages 503 (slowest "
-                            f"{slowest * 1000:.0f} ms), {len(NEEDS_TOKEN_OK)} token-free pages "
-                            "200, stored token untouched")
+    figures(
+        "T11 key loss",
+        f"restart without keys: {len(statuses)} GET answers (page/htmx), "
+        f"0 × 500, {unavailable} token pages 503 (slowest "
+        f"{slowest * 1000:.0f} ms), {len(NEEDS_TOKEN_OK)} token-free pages "
+        "200, stored token untouched",
+    )
 
 
-def test_rotation_then_old_key_removed_everything_decrypts(app, sim, tmp_path, pg_schema,
-                                                           figures):  # fmt: skip
+def test_rotation_then_old_key_removed_everything_decrypts(app, sim, tmp_path, pg_schema, figures):
     sim.control.configure(rate_limit=1_000_000)
     owner = make_user()
     tokens = [_token() for _ in range(3)]
@@ -352,6 +431,9 @@ def test_rotation_then_old_key_removed_everything_decrypts(app, sim, tmp_path, p
         assert len(sim.control.requests()) == start
         db.session.remove()
     assert old_kid != new_kid
-    figures("T11 rotation", f"3 tokens + 1 TOTP seed re-encrypted k→{new_kid}; after removing "
-                   "the old key 3/3 workspaces connect, 2FA login works, check exits 0; a "
-                   "ciphertext moved between workspaces: 503, 0 gateway calls")
+    figures(
+        "T11 rotation",
+        f"3 tokens + 1 TOTP seed re-encrypted k→{new_kid}; after removing "
+        "the old key 3/3 workspaces connect, 2FA login works, check exits 0; a "
+        "ciphertext moved between workspaces: 503, 0 gateway calls",
+    )

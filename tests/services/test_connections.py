@@ -43,9 +43,11 @@ def keepalive_server():
     """The simulator served with keep-alive, as production gateways are (the in-thread test
     server closes every connection, so reuse could not be seen there)."""
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.simulator", "--keep-alive", "--control",
-                             "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.simulator", "--keep-alive", "--control", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_http(url + "/_control/config")
@@ -60,8 +62,7 @@ def kept(app, keepalive_server):
     """(simulator, workspace) on the keep-alive simulator."""
     keepalive_server.control.reset()
     token = keepalive_server.control.create_account(token=TOKEN, balance=10_000)
-    return keepalive_server, make_workspace(make_user(), base_url=keepalive_server.api,
-                                            token=token)  # fmt: skip
+    return keepalive_server, make_workspace(make_user(), base_url=keepalive_server.api, token=token)
 
 
 def _calls(sim, path):

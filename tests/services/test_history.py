@@ -25,23 +25,56 @@ from tests.services.conftest import TOKEN
 _KEYS = iter(range(1, 1_000_000))
 
 
-def outbox_message(workspace, user, phone="12025550100", text="Hello", *, state=ACCEPTED,
-                   type=PLAIN, gateway_uid=None, gateway_status=None, created_at=None,
-                   first_name="", segments=1, units=1) -> OutboxMessage:  # fmt: skip
+def outbox_message(
+    workspace,
+    user,
+    phone="12025550100",
+    text="Hello",
+    *,
+    state=ACCEPTED,
+    type=PLAIN,
+    gateway_uid=None,
+    gateway_status=None,
+    created_at=None,
+    first_name="",
+    segments=1,
+    units=1,
+) -> OutboxMessage:
     """One request with one message, as 6a's outbox writes them."""
     when = created_at or datetime.now(UTC)
-    request = SendRequest(workspace_id=workspace.id, created_by_id=user.id,
-                          created_by_email=user.email, send_key=f"k{next(_KEYS)}",
-                          fingerprint="f" * 64, type=type, text=text, recipients=1,
-                          segments=segments, units=units, state="done", source={},
-                          created_at=when)  # fmt: skip
+    request = SendRequest(
+        workspace_id=workspace.id,
+        created_by_id=user.id,
+        created_by_email=user.email,
+        send_key=f"k{next(_KEYS)}",
+        fingerprint="f" * 64,
+        type=type,
+        text=text,
+        recipients=1,
+        segments=segments,
+        units=units,
+        state="done",
+        source={},
+        created_at=when,
+    )
     db.session.add(request)
     db.session.flush()
-    message = OutboxMessage(request_id=request.id, workspace_id=workspace.id, sent_by_id=user.id,
-                            seq=0, phone=phone, text=text, segments=segments, units=units,
-                            state=state, gateway_uid=gateway_uid, gateway_status=gateway_status,
-                            first_name=first_name, created_at=when,
-                            sent_at=when if state == ACCEPTED else None)  # fmt: skip
+    message = OutboxMessage(
+        request_id=request.id,
+        workspace_id=workspace.id,
+        sent_by_id=user.id,
+        seq=0,
+        phone=phone,
+        text=text,
+        segments=segments,
+        units=units,
+        state=state,
+        gateway_uid=gateway_uid,
+        gateway_status=gateway_status,
+        first_name=first_name,
+        created_at=when,
+        sent_at=when if state == ACCEPTED else None,
+    )
     db.session.add(message)
     db.session.commit()
     return message
@@ -67,12 +100,34 @@ def test_search_by_number_and_text_and_filters(app, workspace, owner):
     colleague = add_member(workspace, make_user())
     now = datetime.now(UTC)
     outbox_message(workspace, owner, "12025550100", "Your code is 1234", created_at=now)
-    outbox_message(workspace, colleague, "12025550111", "Meeting at noon", type=VOICE,
-                   state=FAILED, created_at=now - timedelta(days=3))  # fmt: skip
-    outbox_message(workspace, owner, "447700900123", "100% off_sale", type=MMS, state=UNKNOWN,
-                   gateway_status=None, created_at=now - timedelta(days=10))  # fmt: skip
-    outbox_message(workspace, owner, "12025550122", "delivered one", gateway_uid="a" * 13,
-                   gateway_status="Delivered", created_at=now)  # fmt: skip
+    outbox_message(
+        workspace,
+        colleague,
+        "12025550111",
+        "Meeting at noon",
+        type=VOICE,
+        state=FAILED,
+        created_at=now - timedelta(days=3),
+    )
+    outbox_message(
+        workspace,
+        owner,
+        "447700900123",
+        "100% off_sale",
+        type=MMS,
+        state=UNKNOWN,
+        gateway_status=None,
+        created_at=now - timedelta(days=10),
+    )
+    outbox_message(
+        workspace,
+        owner,
+        "12025550122",
+        "delivered one",
+        gateway_uid="a" * 13,
+        gateway_status="Delivered",
+        created_at=now,
+    )
 
     def phones(**filters):
         return sorted(_phones(history.search_messages(workspace, history.Filters(**filters))))
@@ -87,8 +142,11 @@ def test_search_by_number_and_text_and_filters(app, workspace, owner):
     assert phones(status=history.DELIVERED) == ["12025550122"]
     assert phones(type=MMS) == ["447700900123"]
     today = now.date()
-    assert phones(date_from=today - timedelta(days=5)) == ["12025550100", "12025550111",
-                                                           "12025550122"]  # fmt: skip
+    assert phones(date_from=today - timedelta(days=5)) == [
+        "12025550100",
+        "12025550111",
+        "12025550122",
+    ]
     assert phones(date_to=today - timedelta(days=5)) == ["447700900123"]
     assert phones(date_from=today - timedelta(days=3), date_to=today - timedelta(days=3)) == [
         "12025550111"
@@ -99,8 +157,12 @@ def test_dates_are_days_in_the_workspace_timezone(app, workspace, owner):
     gotone.get_settings(workspace).timezone = "Asia/Tokyo"  # UTC+9
     db.session.commit()
     outbox_message(workspace, owner, created_at=datetime(2026, 3, 1, 20, 0, tzinfo=UTC))
-    assert history.search_messages(workspace, history.Filters(date_from=date(2026, 3, 2),
-                                                              date_to=date(2026, 3, 2))).total == 1
+    assert (
+        history.search_messages(
+            workspace, history.Filters(date_from=date(2026, 3, 2), date_to=date(2026, 3, 2))
+        ).total
+        == 1
+    )
     assert history.search_messages(workspace, history.Filters(date_to=date(2026, 3, 1))).total == 0
 
 
@@ -119,8 +181,10 @@ def test_pages_of_25_newest_first(app, workspace, owner):
 def test_refresh_asks_the_gateway_once_per_message_of_the_page_only(app, sim, workspace, owner):
     client = gotone.client_for(workspace)
     sent = client.send_sms(["12025550100", "12025550101", "12025550102"], "Hi").messages
-    rows = [outbox_message(workspace, owner, m.to, gateway_uid=m.uid, gateway_status=m.status)
-            for m in sent]  # fmt: skip
+    rows = [
+        outbox_message(workspace, owner, m.to, gateway_uid=m.uid, gateway_status=m.status)
+        for m in sent
+    ]
     outbox_message(workspace, owner, "12025550103", state=FAILED)  # no uid: never asked
     sim.control.set_report_status(sent[0].uid, "Undelivered")
     before = len(sim.control.requests())
@@ -141,7 +205,7 @@ def test_refresh_never_touches_another_workspaces_rows(app, sim, workspace, owne
 
 
 def test_csv_export_neutralises_formulas_and_is_audited(app, workspace, owner):
-    outbox_message(workspace, owner, text="=HYPERLINK(\"http://evil\")", first_name="+cmd")
+    outbox_message(workspace, owner, text='=HYPERLINK("http://evil")', first_name="+cmd")
     outbox_message(workspace, owner, text="-2+3", first_name="@SUM(A1)")
     outbox_message(workspace, owner, text="\tTab", first_name="\rCR")
     outbox_message(workspace, owner, text="plain, with comma", first_name="Ann")
@@ -152,7 +216,7 @@ def test_csv_export_neutralises_formulas_and_is_audited(app, workspace, owner):
     cells = [cell for row in body for cell in row]
     for cell in cells:
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
-    assert "'=HYPERLINK(\"http://evil\")" in cells and "'-2+3" in cells and "'@SUM(A1)" in cells
+    assert '\'=HYPERLINK("http://evil")' in cells and "'-2+3" in cells and "'@SUM(A1)" in cells
     assert "'\tTab" in cells and "plain, with comma" in cells
     exported = db.select(AuditEvent).where(AuditEvent.action == "messages.exported")
     event = db.session.scalar(exported)

@@ -105,12 +105,15 @@ def test_personalised_send_renders_each_recipient(workspace, owner, sim, token, 
     assert len(send_calls(sim)) == 2
 
 
-@pytest.mark.parametrize("text", [
-    "Plain GSM text",
-    "Extended {braces} and [brackets] cost two septets " * 4,
-    "Unicode 你好 forces UCS-2 " * 3,
-    "Hi {first_name|friend}, 你好 {last_name}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain GSM text",
+        "Extended {braces} and [brackets] cost two septets " * 4,
+        "Unicode 你好 forces UCS-2 " * 3,
+        "Hi {first_name|friend}, 你好 {last_name}",
+    ],
+)
 def test_estimate_equals_the_simulators_charge(workspace, owner, sim, token, run_jobs, text):
     people = [Recipient(NUMBERS[0], "Bartholomew", "Zé"), Recipient(NUMBERS[1], "", "")]
     expected = estimate(text, "plain", people).units

@@ -23,8 +23,9 @@ def test_twenty_concurrent_submits_send_once(app, workspace, owner, sim, token, 
             try:
                 ws = db.session.get(Workspace, workspace_id)
                 actor = db.session.get(User, owner_id)
-                submitted = outbox.submit(ws, actor, "same-key", draft(phones=NUMBERS[:3]),
-                                          wait=outbox.IN_FLIGHT_WAIT)
+                submitted = outbox.submit(
+                    ws, actor, "same-key", draft(phones=NUMBERS[:3]), wait=outbox.IN_FLIGHT_WAIT
+                )
                 if not submitted.replayed:
                     outbox.start(submitted.request)
                 outcomes.append(submitted.replayed)
@@ -46,6 +47,9 @@ def test_twenty_concurrent_submits_send_once(app, workspace, owner, sim, token, 
     assert len(sim.control.sends(token)) == 3
     request = db.session.query(SendRequest).one()
     assert {m.state for m in request.messages} == {ACCEPTED}
-    figures("T1", f"20 concurrent submits of one key: 1 claimed, {outcomes.count(True)} replays, "
-                  f"{outcomes.count('409')} told to wait; {len(sim.control.sends(token))} "
-                  "gateway sends for 3 recipients")  # fmt: skip
+    figures(
+        "T1",
+        f"20 concurrent submits of one key: 1 claimed, {outcomes.count(True)} replays, "
+        f"{outcomes.count('409')} told to wait; {len(sim.control.sends(token))} "
+        "gateway sends for 3 recipients",
+    )

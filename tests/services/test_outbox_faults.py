@@ -37,8 +37,9 @@ AMBIGUOUS = [
 _T3: list[str] = []
 
 
-@pytest.mark.parametrize("fault", AMBIGUOUS, ids=[f["mode"] + str(f.get("status", ""))
-                                                  for f in AMBIGUOUS])  # fmt: skip
+@pytest.mark.parametrize(
+    "fault", AMBIGUOUS, ids=[f["mode"] + str(f.get("status", "")) for f in AMBIGUOUS]
+)
 @pytest.mark.parametrize("personalised", [False, True], ids=["inline", "job"])
 def test_ambiguous_failures_end_unknown_and_are_never_resent(
     app, workspace, owner, sim, token, run_jobs, figures, fault, personalised
@@ -61,8 +62,11 @@ def test_ambiguous_failures_end_unknown_and_are_never_resent(
     assert len(calls) == 1 and len(sim.control.sends(token)) == reached <= 1
     _T3.append(fault["mode"])
     if len(_T3) == 2 * len(AMBIGUOUS):
-        figures("T3", f"{len(_T3)} ambiguous failures (10 modes × inline/job): "
-                      f"{len(_T3)} unknown, 0 automatic resends")  # fmt: skip
+        figures(
+            "T3",
+            f"{len(_T3)} ambiguous failures (10 modes × inline/job): "
+            f"{len(_T3)} unknown, 0 automatic resends",
+        )
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -145,8 +149,11 @@ def test_refused_connection_inline_is_retried_and_sent_once(
     assert {m.state for m in messages} == {ACCEPTED}
     assert 2 <= messages[0].attempts <= outbox.INLINE_ATTEMPTS
     assert len(sim.control.sends(token)) == 2
-    figures("T4", f"connection refused inline: {messages[0].attempts} attempts, accepted once "
-                  f"in {elapsed:.2f} s, {len(sim.control.sends(token))} sends for 2 recipients")
+    figures(
+        "T4",
+        f"connection refused inline: {messages[0].attempts} attempts, accepted once "
+        f"in {elapsed:.2f} s, {len(sim.control.sends(token))} sends for 2 recipients",
+    )
 
 
 def test_refused_connection_in_a_job_is_retried_and_sent_once(
@@ -167,19 +174,24 @@ def test_refused_connection_in_a_job_is_retried_and_sent_once(
     assert {m.state for m in submitted.request.messages} == {ACCEPTED}
     sent = sorted(s["message"] for s in sim.control.sends(token))
     assert sent == ["Hi Ana", "Hi Bo"]
-    figures("T4", f"connection refused in a job: retried after the delay, {len(sent)} sends "
-                  f"for 2 recipients, {max(m.attempts for m in submitted.request.messages)} "
-                  "attempts at most")  # fmt: skip
+    figures(
+        "T4",
+        f"connection refused in a job: retried after the delay, {len(sent)} sends "
+        f"for 2 recipients, {max(m.attempts for m in submitted.request.messages)} "
+        "attempts at most",
+    )
 
 
 @pytest.mark.parametrize("personalised", [False, True], ids=["inline", "job"])
-def test_too_many_attempts_is_retried_and_sent_once(app, workspace, owner, sim, token, run_jobs,
-                                                    figures, personalised):  # fmt: skip
+def test_too_many_attempts_is_retried_and_sent_once(
+    app, workspace, owner, sim, token, run_jobs, figures, personalised
+):
     app.config["JOBS_PACE_WINDOW"] = 0.5  # the pace pause after a 429 lasts at most this
     sim.control.add_fault("too_many_attempts", path="/sms/send", times=1)
     text = "Hi {first_name|there}" if personalised else "Hi there"
-    submitted = outbox.submit(workspace, owner, f"t4c{personalised}",
-                              draft(text, [Recipient(NUMBERS[0], "Ana")]))  # fmt: skip
+    submitted = outbox.submit(
+        workspace, owner, f"t4c{personalised}", draft(text, [Recipient(NUMBERS[0], "Ana")])
+    )
     outbox.start(submitted.request)
     deadline = time.monotonic() + 20
     while submitted.request.state != DONE and time.monotonic() < deadline:
@@ -189,5 +201,7 @@ def test_too_many_attempts_is_retried_and_sent_once(app, workspace, owner, sim, 
     calls = [r for r in sim.control.requests() if r["path"].endswith("/sms/send")]
     assert submitted.request.messages[0].state == ACCEPTED
     assert len(sim.control.sends(token)) == 1 and len(calls) == 2
-    figures("T4", f"'Too Many Attempts.' ({'job' if personalised else 'inline'}): "
-                  f"{len(calls)} calls, 1 send")
+    figures(
+        "T4",
+        f"'Too Many Attempts.' ({'job' if personalised else 'inline'}): {len(calls)} calls, 1 send",
+    )

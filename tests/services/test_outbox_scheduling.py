@@ -77,9 +77,16 @@ def test_schedules_across_a_consumer_outage(workspace, owner, sim, token, figure
     """Twelve schedules, one every 10 minutes; the dispatcher ticks every minute (twice per
     tick, as two consumers would) except during a 45-minute outage. Injected clock."""
     start = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=5)
-    due = {schedule(workspace, owner, f"o{n}", start + timedelta(minutes=10 * n),
-                    phones=(f"1555020{n:04d}",)).id: start + timedelta(minutes=10 * n)
-           for n in range(12)}  # fmt: skip
+    due = {
+        schedule(
+            workspace,
+            owner,
+            f"o{n}",
+            start + timedelta(minutes=10 * n),
+            phones=(f"1555020{n:04d}",),
+        ).id: start + timedelta(minutes=10 * n)
+        for n in range(12)
+    }
     outage = (start + timedelta(minutes=25), start + timedelta(minutes=70))
     sent_at = {}
     for minute in range(0, 130):
@@ -100,9 +107,12 @@ def test_schedules_across_a_consumer_outage(workspace, owner, sim, token, figure
             assert request_id in missed and request_id not in sent_at
     assert len(sim.control.sends(token)) == len(sent_at) == 12 - len(missed)
     late = [r for r in sent_at if sent_at[r] - due[r] >= timedelta(minutes=1)]
-    figures("T7", f"12 schedules across a 45 min consumer outage (injected clock, 2 dispatchers): "
-                  f"{len(sent_at) - len(late)} on time, {len(late)} late within the 15 min "
-                  f"grace, {len(missed)} missed, 0 sent twice")  # fmt: skip
+    figures(
+        "T7",
+        f"12 schedules across a 45 min consumer outage (injected clock, 2 dispatchers): "
+        f"{len(sent_at) - len(late)} on time, {len(late)} late within the 15 min "
+        f"grace, {len(missed)} missed, 0 sent twice",
+    )
 
 
 @pytest.mark.parametrize("change", ["removed", "viewer"])
@@ -113,8 +123,9 @@ def test_a_schedule_whose_author_can_no_longer_send_is_held(workspace, owner, si
     from tests.factories import add_member, make_user
 
     author = add_member(workspace, make_user(), Role.MEMBER)
-    membership = db.session.scalar(db.select(Membership).filter_by(
-        workspace_id=workspace.id, user_id=author.id))  # fmt: skip
+    membership = db.session.scalar(
+        db.select(Membership).filter_by(workspace_id=workspace.id, user_id=author.id)
+    )
     when = utcnow() + timedelta(minutes=10)
     request = schedule(workspace, author, "held", when)
     if change == "removed":

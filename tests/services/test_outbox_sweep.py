@@ -44,16 +44,19 @@ def _states(request_id: int) -> set[str]:
 def _age(request_id: int, seconds: float) -> None:
     """Make the request's rows and dispatch look `seconds` old (a process that died then)."""
     then = utcnow() - timedelta(seconds=seconds)
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.request_id == request_id)
-                       .values(attempted_at=then, updated_at=then))  # fmt: skip
-    db.session.execute(update(SendRequest).where(SendRequest.id == request_id)
-                       .values(dispatched_at=then))  # fmt: skip
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.request_id == request_id)
+        .values(attempted_at=then, updated_at=then)
+    )
+    db.session.execute(
+        update(SendRequest).where(SendRequest.id == request_id).values(dispatched_at=then)
+    )
     db.session.commit()
 
 
 # -- 23: the token was cleared ---------------------------------------------------------------
-def test_send_job_without_token_fails_with_its_reason(app, workspace, owner, sim, token,
-                                                      run_jobs):  # fmt: skip
+def test_send_job_without_token_fails_with_its_reason(app, workspace, owner, sim, token, run_jobs):
     submitted = outbox.submit(workspace, owner, "no-token-job", draft(PERSONAL, _people(3)))
     gotone.clear_token(workspace, owner)
     outbox.start(submitted.request)
@@ -65,8 +68,7 @@ def test_send_job_without_token_fails_with_its_reason(app, workspace, owner, sim
     assert jobs_service.sweep() == [] and sim.control.sends(token) == []
 
 
-def test_due_scheduled_send_without_token_leaves_nothing_sending(app, workspace, owner, sim,
-                                                                 token):  # fmt: skip
+def test_due_scheduled_send_without_token_leaves_nothing_sending(app, workspace, owner, sim, token):
     when = utcnow() + timedelta(minutes=5)
     request = outbox.submit(
         workspace, owner, "sched", draft(phones=NUMBERS[:2], scheduled_for=when)
@@ -120,8 +122,11 @@ def test_sweep_leaves_rows_of_a_live_job_item(app, workspace, owner, sim, token)
     rows = {m.seq: m.state for m in db.session.get(SendRequest, request.id).messages}
     assert rows[item.seq] == SENDING  # its worker is still in the call
     # Its lease runs out (the worker died): the next round settles it as unknown.
-    db.session.execute(update(JobItem).where(JobItem.id == item.id)
-                       .values(lease_until=utcnow() - timedelta(seconds=1)))  # fmt: skip
+    db.session.execute(
+        update(JobItem)
+        .where(JobItem.id == item.id)
+        .values(lease_until=utcnow() - timedelta(seconds=1))
+    )
     db.session.commit()
     sweep_once(app)
     db.session.expire_all()
@@ -176,8 +181,9 @@ def test_send_job_whose_token_cannot_be_decrypted_says_why(app, workspace, owner
 # -- 37: a runner meets a database blip -------------------------------------------------------
 # The blip is an exclusive SQLite lock held past the busy timeout; `make test-pg` deselects it.
 @pytest.mark.sqlite_only
-def test_runner_queues_itself_again_after_a_database_blip(app, workspace, owner, sim, token,
-                                                          caplog):  # fmt: skip
+def test_runner_queues_itself_again_after_a_database_blip(
+    app, workspace, owner, sim, token, caplog
+):
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     assert uri.startswith("sqlite:///"), "an SQLite-only test ran on another database"
     app.config["JOBS_RUNNERS"] = 1  # one runner: nobody else would pick the job up
@@ -202,8 +208,11 @@ def test_sweep_wakes_a_silent_job_before_its_lease(app, workspace, owner):
     request = outbox.submit(workspace, owner, "silent", draft(PERSONAL, _people(2))).request
     silent = app.config["JOBS_STALL_SECONDS"] + 1
     assert silent < app.config["JOBS_LEASE_SECONDS"]
-    db.session.execute(update(Job).where(Job.id == request.job_id)
-                       .values(heartbeat_at=utcnow() - timedelta(seconds=silent)))  # fmt: skip
+    db.session.execute(
+        update(Job)
+        .where(Job.id == request.job_id)
+        .values(heartbeat_at=utcnow() - timedelta(seconds=silent))
+    )
     db.session.commit()
     assert jobs_service.sweep() == [request.job_id]
     assert jobs_service.sweep() == []  # woken once per round

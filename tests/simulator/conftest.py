@@ -44,8 +44,15 @@ class Api:
                 json = {**(json or {}), "api_token": self.token}
         hdrs.update(headers or {})
         kwargs.setdefault("timeout", 10)
-        return requests.request(method, self.url(path), json=json, params=params or None,
-                                headers=hdrs, allow_redirects=False, **kwargs)  # fmt: skip
+        return requests.request(
+            method,
+            self.url(path),
+            json=json,
+            params=params or None,
+            headers=hdrs,
+            allow_redirects=False,
+            **kwargs,
+        )
 
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.call("GET", path, **kw)

@@ -41,15 +41,30 @@ def test_human_dates(moment, text):
 
 def test_me_and_balance_both_families(sim, control):
     token = control.create_account(
-        token="7|me", first_name="Jhon", last_name="Doe", email="jhon@example.com",
-        timezone="Asia/Dhaka", balance=1250,
-    )  # fmt: skip
-    control.update_account(token, subscription_ends_at="2027-01-29T13:24:00+00:00",
-                           last_access_at="2026-03-05T09:04:00+00:00")  # fmt: skip
+        token="7|me",
+        first_name="Jhon",
+        last_name="Doe",
+        email="jhon@example.com",
+        timezone="Asia/Dhaka",
+        balance=1250,
+    )
+    control.update_account(
+        token,
+        subscription_ends_at="2027-01-29T13:24:00+00:00",
+        last_access_at="2026-03-05T09:04:00+00:00",
+    )
     v3, http = Api(sim, token), Api(sim, token, "http")
     me = v3.get("me").json()
-    assert list(me["data"]) == ["uid", "api_token", "first_name", "last_name", "email", "locale",
-                                "timezone", "last_access_at"]  # fmt: skip
+    assert list(me["data"]) == [
+        "uid",
+        "api_token",
+        "first_name",
+        "last_name",
+        "email",
+        "locale",
+        "timezone",
+        "last_access_at",
+    ]
     assert me["data"]["api_token"] == token and me["data"]["timezone"] == "Asia/Dhaka"
     assert me["data"]["last_access_at"] == "5th Mar 26, 3:04 PM"  # the user's zone on v3
     assert http.get("me").json()["data"]["last_access_at"] == "5th Mar 26, 9:04 AM"  # APP_TIMEZONE

@@ -20,13 +20,18 @@ def test_group_lifecycle(family_api):
     uid = created["data"]["uid"]
     assert UID.match(uid)
     assert api.post(f"contacts/{uid}/show").json() == {
-        "status": "success", "message": None, "data": {"uid": uid, "name": "Codeglen"},
-    }  # fmt: skip
+        "status": "success",
+        "message": None,
+        "data": {"uid": uid, "name": "Codeglen"},
+    }
     listed = api.get("contacts").json()["data"]
     assert listed["data"] == [{"uid": uid, "name": "Codeglen"}]
     renamed = api.call("PUT", f"contacts/{uid}", {"name": "VIP"}).json()
-    assert renamed == {"status": "success", "message": "Contact group was successfully updated",
-                       "data": {"name": "VIP", "uid": uid}}  # fmt: skip
+    assert renamed == {
+        "status": "success",
+        "message": "Contact group was successfully updated",
+        "data": {"name": "VIP", "uid": uid},
+    }
     assert api.patch(f"contacts/{uid}", {"name": "VIP"}).json()["status"] == "success"
     deleted = api.delete(f"contacts/{uid}").json()
     assert deleted == {
@@ -100,8 +105,18 @@ def test_legacy_contact_lifecycle(family_api):
     ).json()
     assert created["message"] == "Contact was successfully added"
     data = created["data"]
-    assert list(data) == ["customer_id", "group_id", "phone", "status", "first_name", "last_name",
-                          "uid", "updated_at", "created_at", "id"]  # fmt: skip
+    assert list(data) == [
+        "customer_id",
+        "group_id",
+        "phone",
+        "status",
+        "first_name",
+        "last_name",
+        "uid",
+        "updated_at",
+        "created_at",
+        "id",
+    ]
     assert data["phone"] == 8801721970168 and data["status"] == "subscribe"
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z$", data["created_at"])
     uid = data["uid"]

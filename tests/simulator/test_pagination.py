@@ -7,9 +7,20 @@ import pytest
 from app.simulator.pagination import page_window, paginate, parse_page
 
 KEYS = [
-    "current_page", "data", "first_page_url", "from", "last_page", "last_page_url", "links",
-    "next_page_url", "path", "per_page", "prev_page_url", "to", "total",
-]  # fmt: skip
+    "current_page",
+    "data",
+    "first_page_url",
+    "from",
+    "last_page",
+    "last_page_url",
+    "links",
+    "next_page_url",
+    "path",
+    "per_page",
+    "prev_page_url",
+    "to",
+    "total",
+]
 
 
 @pytest.mark.parametrize(

@@ -129,8 +129,19 @@ def test_view_and_list_modern(sim, api, http_api, control):
     listed = api.get("sms").json()
     assert listed["message"] == "SMS data fetched successfully"
     item = listed["data"]["data"][0]
-    assert list(item) == ["id", "uid", "to", "from", "message", "sms_type", "direction", "status",
-                          "sms_count", "cost", "sent_at"]  # fmt: skip
+    assert list(item) == [
+        "id",
+        "uid",
+        "to",
+        "from",
+        "message",
+        "sms_type",
+        "direction",
+        "status",
+        "sms_count",
+        "cost",
+        "sent_at",
+    ]
     assert len(item["sent_at"]) == 19 and item["sent_at"][10] == " "
     assert "id" not in http_api.get("sms").json()["data"]["data"][0]
     assert api.get("sms", params={"sms_type": "otp"}).json()["data"]["total"] == 2

@@ -7,8 +7,23 @@ import pytest
 from .conftest import NL, UK, US, Api, error_of
 
 SCHEDULED = "Message is scheduled successfully."
-L_ROW = ["user_id", "to", "message", "sms_type", "status", "sms_count", "cost", "sending_server_id",
-         "from", "api_key", "send_by", "uid", "updated_at", "created_at", "id"]  # fmt: skip
+L_ROW = [
+    "user_id",
+    "to",
+    "message",
+    "sms_type",
+    "status",
+    "sms_count",
+    "cost",
+    "sending_server_id",
+    "from",
+    "api_key",
+    "send_by",
+    "uid",
+    "updated_at",
+    "created_at",
+    "id",
+]
 
 
 def test_single_send_legacy_row_and_charge(api, control, token):
@@ -29,8 +44,9 @@ def test_single_send_legacy_row_and_charge(api, control, token):
     assert "from" not in api.send(US).json()["data"]
     sends = control.sends(token)
     assert [(s["to"], s["status"], s["type"], s["scheduled_for"]) for s in sends] == [
-        (US, "Delivered", "plain", None), (US, "Delivered", "plain", None),
-    ]  # fmt: skip
+        (US, "Delivered", "plain", None),
+        (US, "Delivered", "plain", None),
+    ]
 
 
 @pytest.mark.usefixtures("modern")
@@ -87,8 +103,9 @@ def test_single_delivery_failure_is_403_and_free(api, control, token):
 def test_balance_checks(sim, control):
     poor = Api(sim, control.create_account(token="poor", balance=1))
     assert error_of(poor.send(US, "x" * 200)) == (
-        403, "There is not enough balance available to send this message.You have 1 of the 2",
-    )  # fmt: skip
+        403,
+        "There is not enough balance available to send this message.You have 1 of the 2",
+    )
     poor.send(US)
     assert control.balance("poor") == 0
     assert error_of(poor.send(f"{US},{UK}")) == (403, "You have exceeded your sending limit.")

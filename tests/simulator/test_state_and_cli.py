@@ -56,9 +56,26 @@ def test_uids_unique_under_concurrency():
 
 def test_cli_serves_with_the_given_token(tmp_path):
     state = tmp_path / "cli.json"
-    command = [sys.executable, "-m", "app.simulator", "--host", "127.0.0.1", "--port", "0",
-               "--token", "cli-token", "--balance", "5", "--profile", "modern",
-               "--rate-limit", "7", "--control", "--state-file", str(state)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "app.simulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--token",
+        "cli-token",
+        "--balance",
+        "5",
+        "--profile",
+        "modern",
+        "--rate-limit",
+        "7",
+        "--control",
+        "--state-file",
+        str(state),
+    ]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -93,8 +110,17 @@ def test_cli_reuses_an_existing_token(tmp_path):
 
     create_account(seeded, token="again", balance=42)
     seeded.save()
-    command = [sys.executable, "-m", "app.simulator", "--port", "0", "--token", "again",
-               "--state-file", str(state)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "app.simulator",
+        "--port",
+        "0",
+        "--token",
+        "again",
+        "--state-file",
+        str(state),
+    ]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )

@@ -52,9 +52,7 @@ def test_impossible_numbers_are_refused_with_the_reason(raw, country, reason):
 
 
 def test_a_pasted_list_keeps_order_drops_duplicates_and_lists_the_invalid():
-    result = parse_phone_list(
-        "+1 202 555 0775, 0612345678\n12;bogus\n\n+31 6 12345678", "NL"
-    )
+    result = parse_phone_list("+1 202 555 0775, 0612345678\n12;bogus\n\n+31 6 12345678", "NL")
     assert result.numbers == ("12025550775", "31612345678")
     assert result.duplicates == 1
     assert [raw for raw, _ in result.invalid] == ["12", "bogus"]

@@ -11,7 +11,7 @@ from app.forms import SelectField, SelectMultipleField
 
 CHOICES = [
     SelectChoice("", "Anyone"),
-    SelectChoice("a&b", "<b>bold</b> & \"quoted\""),
+    SelectChoice("a&b", '<b>bold</b> & "quoted"'),
     SelectChoice("7", "Seven"),
     SelectChoice("plain", ""),  # an empty label shows the value
     SelectChoice("kw", "With attributes", render_kw={"data_x": "1", "disabled": True}),

@@ -74,8 +74,14 @@ def test_reading_a_big_file_keeps_memory_flat(tmp_path):
             fh.write(f"+1202{5_000_000 + n:07d},First{n},Last{n}\n")
     # A process of its own: tracemalloc counts every thread, and an earlier test's threads
     # (a simulator, a log reader) allocate in this one while the rows are read.
-    out = subprocess.run([sys.executable, "-c", _FLAT_MEMORY, str(path)], check=True,
-                         capture_output=True, text=True, cwd=ROOT, timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _FLAT_MEMORY, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    ).stdout
     count, peak = map(int, out.split())
     assert count == 200_000
     assert peak < 2 * 1024 * 1024, peak  # the file is about 8 MB
@@ -127,8 +133,10 @@ def _xlsx_bomb(path, shared_mb: int, lie: bool = False) -> None:
         for name, text in _XLSX_PARTS.items():
             out.writestr(name, text)
         with out.open("xl/sharedStrings.xml", "w") as fh:
-            fh.write(f'<?xml version="1.0"?><sst xmlns="{_MAIN}" count="2" uniqueCount="2">'
-                     "<si><t>phone</t></si><si><t>".encode())  # fmt: skip
+            fh.write(
+                f'<?xml version="1.0"?><sst xmlns="{_MAIN}" count="2" uniqueCount="2">'
+                "<si><t>phone</t></si><si><t>".encode()
+            )
             chunk = b"A" * (1024 * 1024)
             for _ in range(shared_mb):
                 fh.write(chunk)

@@ -47,10 +47,14 @@ def test_allow_list_entries_are_parsed_not_prefixes(url, reason):
 
 
 def test_a_longer_port_or_host_is_another_one():
-    short = UrlPolicy(["http://127.0.0.1:740", "https://gw.example"], allow_http=True,
-                      allow_private=True)  # fmt: skip
-    for url in ("http://127.0.0.1:7402/api/v3", "https://gw.example.com/api/v3",
-                "https://gw.examplex/api/v3"):  # fmt: skip
+    short = UrlPolicy(
+        ["http://127.0.0.1:740", "https://gw.example"], allow_http=True, allow_private=True
+    )
+    for url in (
+        "http://127.0.0.1:7402/api/v3",
+        "https://gw.example.com/api/v3",
+        "https://gw.examplex/api/v3",
+    ):
         assert _reason(short, url) == up.NOT_LISTED
 
 
@@ -151,10 +155,15 @@ def test_malformed_urls_are_refused(url, reason):
 def test_public_https_url_passes_without_an_allow_list():
     parsed = STRICT.check("https://app.gotonesms.net/api/v3/")
     assert (parsed.scheme, parsed.host, parsed.port, parsed.path) == (
-        "https", "app.gotonesms.net", 443, "/api/v3")  # fmt: skip
+        "https",
+        "app.gotonesms.net",
+        443,
+        "/api/v3",
+    )
     assert STRICT.check("https://8.8.8.8/api/v3").url == "https://8.8.8.8/api/v3"
     assert STRICT.check("https://[2001:4860:4860::8888]:8443/x").url == (
-        "https://[2001:4860:4860::8888]:8443/x")  # fmt: skip
+        "https://[2001:4860:4860::8888]:8443/x"
+    )
 
 
 def test_a_bad_allow_list_entry_fails_at_once():

@@ -19,8 +19,9 @@ from tests.conftest import HX, portal_config
 from tests.factories import add_member, login, make_user, make_workspace
 
 ACTORS = ["anonymous", "htmx_anonymous", "non_member", "viewer", "member", "admin", "owner"]
-_MAP_APP = create_app(portal_config(Path(tempfile.gettempdir()), None,
-                                    SQLALCHEMY_DATABASE_URI="sqlite://"))  # fmt: skip
+_MAP_APP = create_app(
+    portal_config(Path(tempfile.gettempdir()), None, SQLALCHEMY_DATABASE_URI="sqlite://")
+)
 
 
 def _routes():
@@ -75,8 +76,9 @@ def world(app):
         "contact_uid": "0123456789abd",
     }
     # A dry-run import of the workspace (no token, so nothing ever reaches a gateway).
-    args["job_id"] = jobs.create_job(workspace, owner, "import", "ready", "0123456789abc",
-                                     "Customers").id  # fmt: skip
+    args["job_id"] = jobs.create_job(
+        workspace, owner, "import", "ready", "0123456789abc", "Customers"
+    ).id
     # A scheduled send, its one message and a message template (nothing reaches a gateway).
     scheduled = _scheduled_request(workspace, owner)
     args["request_id"] = scheduled.id
@@ -93,8 +95,11 @@ def _scheduled_request(workspace, owner):
     from app.services import outbox
     from app.services.merge import Recipient
 
-    draft = outbox.Draft(text="Access matrix", recipients=[Recipient("15550100001")],
-                         scheduled_for=utcnow() + timedelta(days=1))
+    draft = outbox.Draft(
+        text="Access matrix",
+        recipients=[Recipient("15550100001")],
+        scheduled_for=utcnow() + timedelta(days=1),
+    )
     return outbox.submit(workspace, owner, "access-matrix", draft).request
 
 
@@ -124,8 +129,9 @@ def test_route_answers_each_actor_as_the_table_says(client, world, endpoint, rul
     if method == "GET":
         response = client.get(url, headers=headers)
     else:
-        response = client.open(url, method=method, headers=headers,
-                               data={"csrf_token": client.csrf_token()})  # fmt: skip
+        response = client.open(
+            url, method=method, headers=headers, data={"csrf_token": client.csrf_token()}
+        )
     status = response.status_code
     access = ROUTE_ACCESS[endpoint]
 

@@ -18,8 +18,9 @@ def test_change_password_keeps_this_session_and_ends_the_others(client, app, db)
     login(client, user)
     other = app.test_client()
     login(other, user)
-    response = client.post("/account/password", data={"current": PASSWORD, "new": NEW,
-                                                      "confirm": NEW})  # fmt: skip
+    response = client.post(
+        "/account/password", data={"current": PASSWORD, "new": NEW, "confirm": NEW}
+    )
     assert response.status_code == 303
     assert client.get("/account/").status_code == 200
     assert other.get("/account/").status_code == 302
@@ -29,8 +30,9 @@ def test_change_password_keeps_this_session_and_ends_the_others(client, app, db)
 
 def test_change_password_with_wrong_current_is_422_in_place(client):
     login(client, make_user())
-    response = client.post("/account/password", headers=HX,
-                           data={"current": "wrong", "new": NEW, "confirm": NEW})  # fmt: skip
+    response = client.post(
+        "/account/password", headers=HX, data={"current": "wrong", "new": NEW, "confirm": NEW}
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and body.lstrip().startswith('<form id="password-form"')
     assert "not correct" in body

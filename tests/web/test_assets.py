@@ -23,8 +23,10 @@ STATIC = Path(__file__).resolve().parents[2] / "static"
 GZIP = {"Accept-Encoding": "gzip"}
 _TOKEN = re.compile(r"[\w-]{20,}\.[\w-]{6}\.[\w-]{20,}")  # a signed, time-stamped CSRF token
 # Every URL-bearing attribute, and url() in inline styles.
-_REFS = re.compile(r'\b(?:src|href|action|hx-get|hx-post|formaction|poster)="([^"]*)"'
-                   r"|url\(\s*['\"]?([^'\")\s]+)")  # fmt: skip
+_REFS = re.compile(
+    r'\b(?:src|href|action|hx-get|hx-post|formaction|poster)="([^"]*)"'
+    r"|url\(\s*['\"]?([^'\")\s]+)"
+)
 _STATIC_REF = re.compile(r'="(/static/[^"]+)"')
 _HASHED = re.compile(r"^/static/(?:[\w.-]+/)*[\w-]+(?:\.[\w-]+)*\.[0-9a-f]{10}(?:\.\w+)?$")
 
@@ -109,8 +111,9 @@ def test_the_streamed_history_export_is_compressed_chunk_by_chunk(client, owner)
 
 def test_a_job_download_streams_compressed_and_whole(app, client, sim):
     token = sim.control.create_account(token="83|assets-export-token-QQQ")
-    people = [{"phone": f"1202555{n:04d}", "first_name": f"Ann{n}", "last_name": "Lee"}
-              for n in range(40)]  # fmt: skip
+    people = [
+        {"phone": f"1202555{n:04d}", "first_name": f"Ann{n}", "last_name": "Lee"} for n in range(40)
+    ]
     group = sim.control.seed_group(token, "Export me", people)["uid"]
     workspace = make_workspace(make_user(), base_url=sim.api_url("v3"), token=token)
     login(client, workspace.memberships[0].user)
@@ -135,8 +138,10 @@ def test_every_static_reference_in_a_page_is_hashed_and_cached_for_a_year(client
         assert _HASHED.match(ref), ref
         response = client.get(ref, headers=GZIP)
         assert response.status_code == 200, ref
-        assert response.headers["Cache-Control"] == IMMUTABLE == (
-            "public, max-age=31536000, immutable"
+        assert (
+            response.headers["Cache-Control"]
+            == IMMUTABLE
+            == ("public, max-age=31536000, immutable")
         )
         assert response.headers["Vary"] == "Accept-Encoding"
         assert "Set-Cookie" not in response.headers  # a cookie (or Vary: Cookie) defeats caches
@@ -163,8 +168,12 @@ def test_a_stale_digest_is_redirected_to_the_current_name_never_cached_for_a_yea
     assert stale.headers["Location"].endswith(f"/static/{current}")
     assert "max-age=31536000" not in stale.headers["Cache-Control"]
     assert "immutable" not in stale.headers["Cache-Control"]
-    for missing in ("/static/css/nothing.0123456789.css", "/static/css/nothing.css",
-                    "/static/../app/__init__.py", "/static/%2e%2e/pyproject.toml"):  # fmt: skip
+    for missing in (
+        "/static/css/nothing.0123456789.css",
+        "/static/css/nothing.css",
+        "/static/../app/__init__.py",
+        "/static/%2e%2e/pyproject.toml",
+    ):
         response = client.get(missing)
         assert response.status_code == 404, missing
         assert "31536000" not in response.headers.get("Cache-Control", ""), missing
@@ -208,9 +217,16 @@ def test_the_development_manifest_renames_an_edited_file(tmp_path):
 def test_no_page_refers_to_another_origin(client, owner):
     anonymous = client.application.test_client()
     pages = [anonymous.get("/auth/login"), anonymous.get("/auth/signup")]
-    for path in ("/w", f"/w/{owner.id}/members", f"/w/{owner.id}/settings",
-                 f"/w/{owner.id}/messages/templates", f"/w/{owner.id}/messages/history",
-                 f"/w/{owner.id}/jobs", f"/w/{owner.id}/audit", "/account/"):  # fmt: skip
+    for path in (
+        "/w",
+        f"/w/{owner.id}/members",
+        f"/w/{owner.id}/settings",
+        f"/w/{owner.id}/messages/templates",
+        f"/w/{owner.id}/messages/history",
+        f"/w/{owner.id}/jobs",
+        f"/w/{owner.id}/audit",
+        "/account/",
+    ):
         pages.append(client.get(path))
     checked = 0
     for response in pages:

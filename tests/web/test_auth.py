@@ -157,8 +157,9 @@ def test_throttling_is_shared_between_workers_through_redis(make_app):
             pytest.fail(f"Redis is not reachable at {url}")
         pytest.skip("Redis is not running")
     email = f"{uuid.uuid4().hex}@example.com"  # a fresh key: earlier runs do not interfere
-    workers = [make_app(RATELIMIT_STORAGE_URI=url, LOGIN_ACCOUNT_LIMIT="4 per hour")
-               for _ in range(2)]  # fmt: skip
+    workers = [
+        make_app(RATELIMIT_STORAGE_URI=url, LOGIN_ACCOUNT_LIMIT="4 per hour") for _ in range(2)
+    ]
     clients = [w.test_client() for w in workers]
     for n in range(4):
         worker = workers[n % 2]

@@ -197,8 +197,11 @@ def test_fourteen_concurrent_wrong_codes_check_at_most_ten(make_app, storage):
     """With Redis (production's shared storage) each check and count is a round trip: the
     window concurrent codes slipped through (11 of 14 in the security test)."""
     url = _redis_url() if storage == "redis" else "memory://"
-    app = make_app(RATELIMIT_STORAGE_URI=url, RATELIMIT_KEY_PREFIX=uuid.uuid4().hex,
-                   LOGIN_IP_LIMIT="100000 per hour")  # fmt: skip
+    app = make_app(
+        RATELIMIT_STORAGE_URI=url,
+        RATELIMIT_KEY_PREFIX=uuid.uuid4().hex,
+        LOGIN_IP_LIMIT="100000 per hour",
+    )
     with app.app_context():
         user, _, _ = _two_factor_user(f"{uuid.uuid4().hex}@example.com")  # fresh keys
         with serve(app) as base:

@@ -221,14 +221,15 @@ def test_group_page_empty_state_and_page_past_the_end(
     assert "Add the first one" in past and "Page 3 of" not in past
 
 
-def test_a_page_past_the_end_shows_the_last_page(client, owner, sim, gateway_token,
-                                                sim_workspace):  # fmt: skip
+def test_a_page_past_the_end_shows_the_last_page(client, owner, sim, gateway_token, sim_workspace):
     people = [{"phone": f"1202555{n:04d}", "first_name": f"N{n}"} for n in range(30)]
     uid = sim.control.seed_group(gateway_token, "Thirty", people)["uid"]
     for n in range(27):  # two pages of groups
         sim.control.seed_group(gateway_token, f"G{n:02d}")
-    for url, block in ((f"/w/{sim_workspace.id}/groups/{uid}?page=9", "#contacts-table"),
-                       (f"/w/{sim_workspace.id}/groups?page=9", "#groups-table")):  # fmt: skip
+    for url, block in (
+        (f"/w/{sim_workspace.id}/groups/{uid}?page=9", "#contacts-table"),
+        (f"/w/{sim_workspace.id}/groups?page=9", "#groups-table"),
+    ):
         page = client.get(url).get_data(as_text=True)
         assert "Page 2 of 2" in page and "Page 9" not in page, url
         assert 'rel="prev"' in page and 'rel="next"' not in page

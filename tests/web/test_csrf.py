@@ -24,8 +24,12 @@ def test_state_change_needs_the_csrf_token(client, world, endpoint, rule, method
     if mode == "none":
         response = client.open(url, method=method, data={})
     elif mode == "wrong":
-        response = client.open(url, method=method, data={"csrf_token": good[:-4] + "AAAA"},
-                               headers={"X-CSRFToken": "IjAwMDAi.wrong.token"})  # fmt: skip
+        response = client.open(
+            url,
+            method=method,
+            data={"csrf_token": good[:-4] + "AAAA"},
+            headers={"X-CSRFToken": "IjAwMDAi.wrong.token"},
+        )
     else:
         response = client.open(url, method=method, data={}, headers={"X-CSRFToken": good})
     if mode == "header":

@@ -52,8 +52,13 @@ def _calls(sim, path):
 
 
 def test_dashboard_shows_balance_expiry_and_profile(client, sim, owner, url, gateway_token):
-    sim.control.update_account(gateway_token, first_name="Ada", last_name="<b>Lovelace</b>",
-                               email="ada@example.com", timezone="Asia/Manila")  # fmt: skip
+    sim.control.update_account(
+        gateway_token,
+        first_name="Ada",
+        last_name="<b>Lovelace</b>",
+        email="ada@example.com",
+        timezone="Asia/Manila",
+    )
     body = client.get(url).get_data(as_text=True)
     assert 'id="account-card"' in body and 'id="profile-card"' in body
     assert "750" in body and "Plan expires" in body
@@ -71,8 +76,9 @@ def test_two_page_views_cost_one_balance_and_one_profile_call(client, sim, owner
     assert len(_calls(sim, "/me")) == 1
 
 
-def test_refresh_and_a_new_token_read_the_gateway_again(client, sim, owner, url,
-                                                        sim_workspace, gateway_token):  # fmt: skip
+def test_refresh_and_a_new_token_read_the_gateway_again(
+    client, sim, owner, url, sim_workspace, gateway_token
+):
     client.get(url)
     response = client.post(url + "/dashboard/refresh", headers=HX)
     assert response.status_code == 200
@@ -95,10 +101,12 @@ def test_the_cache_is_per_workspace(client, sim, owner, url, sim_workspace, gate
     assert len(_calls(sim, "/balance")) == 2
 
 
-@pytest.mark.parametrize("threshold, warned", [("1000", True), ("750", False), ("10", False),
-                                               (None, False)])  # fmt: skip
-def test_balance_warning_below_the_workspace_threshold(client, owner, url, sim_workspace,
-                                                       threshold, warned):  # fmt: skip
+@pytest.mark.parametrize(
+    "threshold, warned", [("1000", True), ("750", False), ("10", False), (None, False)]
+)
+def test_balance_warning_below_the_workspace_threshold(
+    client, owner, url, sim_workspace, threshold, warned
+):
     gotone.get_settings(sim_workspace).balance_warning_below = (
         Decimal(threshold) if threshold else None
     )
@@ -116,10 +124,15 @@ def test_unlimited_balance_never_warns(client, sim, owner, url, sim_workspace, g
 
 
 def test_threshold_is_a_gateway_setting_and_audited(client, owner, url, sim_workspace):
-    form = {"base_url": gotone.get_settings(sim_workspace).base_url, "family": "v3",
-            "timezone": "UTC", "default_country": "US"}  # fmt: skip
-    response = client.post(url + "/settings", data={**form, "balance_warning_below": "250.5"},
-                           headers=HX)  # fmt: skip
+    form = {
+        "base_url": gotone.get_settings(sim_workspace).base_url,
+        "family": "v3",
+        "timezone": "UTC",
+        "default_country": "US",
+    }
+    response = client.post(
+        url + "/settings", data={**form, "balance_warning_below": "250.5"}, headers=HX
+    )
     assert response.status_code == 200
     assert gotone.get_settings(sim_workspace).balance_warning_below == Decimal("250.50")
     changed = _db.select(AuditEvent).where(AuditEvent.action == "settings.changed")
@@ -132,8 +145,11 @@ def test_threshold_is_a_gateway_setting_and_audited(client, owner, url, sim_work
 
 
 def test_cards_are_fragments_for_htmx_and_the_page_otherwise(client, owner, url):
-    for path, root in (("/dashboard/account", "account-card"), ("/dashboard/profile",
-                       "profile-card"), ("/dashboard/messages", "latest-messages")):  # fmt: skip
+    for path, root in (
+        ("/dashboard/account", "account-card"),
+        ("/dashboard/profile", "profile-card"),
+        ("/dashboard/messages", "latest-messages"),
+    ):
         fragment = client.get(url + path, headers=HX)
         body = fragment.get_data(as_text=True)
         assert fragment.status_code == 200 and f'id="{root}"' in body and "<html" not in body
@@ -187,8 +203,9 @@ def test_a_send_drops_the_cached_balance_and_latest_messages_link_to_history(
     assert len(_calls(sim, "/balance")) == 1
     # A real send: the outbox settles its rows with Core UPDATEs, which no ORM listener sees;
     # it drops the cached balance itself when the gateway accepted the message.
-    request = outbox.submit(sim_workspace, owner, "dash", outbox.Draft(
-        "hi", [Recipient("12025550100")])).request  # fmt: skip
+    request = outbox.submit(
+        sim_workspace, owner, "dash", outbox.Draft("hi", [Recipient("12025550100")])
+    ).request
     outbox.start(request)
     body = client.get(url).get_data(as_text=True)
     assert len(_calls(sim, "/balance")) == 2
@@ -200,6 +217,7 @@ def test_compose_and_its_live_panel_read_the_cached_balance(client, sim, owner, 
     """Typing in compose must not cost a gateway call per pause; the review still asks."""
     client.get(url)  # the dashboard fills the cache
     client.get(f"{url}/messages/compose")
-    answer = client.post(f"{url}/messages/panel", data={"text": "Hi", "numbers": "+12025550100"},
-                headers=HX)  # fmt: skip
+    answer = client.post(
+        f"{url}/messages/panel", data={"text": "Hi", "numbers": "+12025550100"}, headers=HX
+    )
     assert answer.status_code == 200 and len(_calls(sim, "/balance")) == 1

@@ -22,7 +22,7 @@ from tests.factories import login, make_user, make_workspace
 
 OLD = [
     {"phone": f"4420794609{n:02d}", "first_name": "Old", "last_name": str(n)} for n in range(30)
-]  # fmt: skip  (two gateway pages)
+]  # (two gateway pages)
 
 
 @pytest.fixture
@@ -37,8 +37,9 @@ def _export(client, app, workspace, group_uid) -> Job:
     assert response.status_code == 303
     drain(app)
     db.session.expire_all()
-    return db.session.scalars(db.select(Job).where(Job.workspace_id == workspace.id)
-                              .order_by(Job.id.desc())).first()  # fmt: skip
+    return db.session.scalars(
+        db.select(Job).where(Job.workspace_id == workspace.id).order_by(Job.id.desc())
+    ).first()
 
 
 def _rows(client, workspace, job) -> list[list[str]]:
@@ -57,15 +58,18 @@ def test_a_new_workspace_sees_nothing_of_a_deleted_one(app, client, sim):
     old_folder = job_dir(old_job)
     assert (old_folder / "export.csv").exists()
     old_id, old_job_id = old.id, old_job.id
-    old_audit = db.session.scalar(db.select(db.func.count()).where(
-        AuditEvent.workspace_id == old_id))  # fmt: skip
+    old_audit = db.session.scalar(
+        db.select(db.func.count()).where(AuditEvent.workspace_id == old_id)
+    )
 
     workspaces.delete(old, old_owner)
 
     # Its files are gone; its audit rows are kept on purpose (with its id).
     assert not old_folder.exists() and not workspace_dir(old_id).exists()
-    assert db.session.scalar(db.select(db.func.count()).where(
-        AuditEvent.workspace_id == old_id)) == old_audit + 1  # fmt: skip
+    assert (
+        db.session.scalar(db.select(db.func.count()).where(AuditEvent.workspace_id == old_id))
+        == old_audit + 1
+    )
     assert db.session.get(Job, old_job_id) is None
 
     new_token = sim.control.create_account(token="62|new-account-token-BBBB")

@@ -47,7 +47,8 @@ def _settings(db, ws) -> GoToneSettings:
 
 
 def test_moving_the_url_to_a_listener_clears_the_token_and_nothing_reaches_it(
-        client, db, admin_world, listener, gateway_token):  # fmt: skip
+    client, db, admin_world, listener, gateway_token
+):
     ws, _owner, admin = admin_world
     old_url = _settings(db, ws).base_url
     login(client, admin)
@@ -67,8 +68,9 @@ def test_moving_the_url_to_a_listener_clears_the_token_and_nothing_reaches_it(
         assert client.get(f"/w/{ws.id}{path}", headers=HX).status_code != 500
     assert listener.authorizations() == [] and listener.tokens_in_paths(gateway_token) == []
 
-    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.workspace_id == ws.id)
-                                .order_by(AuditEvent.id)).all()  # fmt: skip
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.workspace_id == ws.id).order_by(AuditEvent.id)
+    ).all()
     changed = next(e for e in events if e.action == "settings.changed")
     assert changed.details["old_base_url"] == old_url
     assert changed.details["new_base_url"] == listener.url
@@ -86,12 +88,14 @@ def test_changing_only_the_family_clears_the_token_too(client, db, admin_world):
 
 
 @pytest.mark.parametrize("password", ["", "not my password"])
-def test_a_wrong_or_missing_password_changes_nothing(client, db, admin_world, listener,
-                                                     password):  # fmt: skip
+def test_a_wrong_or_missing_password_changes_nothing(client, db, admin_world, listener, password):
     ws, _owner, admin = admin_world
     before = _settings(db, ws)
-    url, sealed, audit_rows = before.base_url, before.token_enc, db.session.scalar(
-        db.select(db.func.count()).select_from(AuditEvent))  # fmt: skip
+    url, sealed, audit_rows = (
+        before.base_url,
+        before.token_enc,
+        db.session.scalar(db.select(db.func.count()).select_from(AuditEvent)),
+    )
     login(client, admin)
     refused = _move(client, ws, listener.url, password=password)
     body = refused.get_data(as_text=True)
@@ -100,8 +104,9 @@ def test_a_wrong_or_missing_password_changes_nothing(client, db, admin_world, li
     assert expected in body
     row = _settings(db, ws)
     assert (row.base_url, row.token_enc) == (url, sealed)
-    actions = db.session.scalars(db.select(AuditEvent.action).order_by(AuditEvent.id)
-                                 .offset(audit_rows)).all()  # fmt: skip
+    actions = db.session.scalars(
+        db.select(AuditEvent.action).order_by(AuditEvent.id).offset(audit_rows)
+    ).all()
     assert "settings.changed" not in actions and "token.cleared" not in actions
     assert client.post(f"/w/{ws.id}/settings/test", headers=HX).status_code == 200
     assert listener.requests == []
@@ -111,8 +116,9 @@ def test_a_new_token_in_the_same_form_is_kept(client, db, admin_world, sim):
     ws, owner, _admin = admin_world
     new = sim.control.create_account(token="43|second-account-token-LMNO", balance=12)
     login(client, owner)
-    moved = _move(client, ws, sim.api_url("http"), family="http", password=PASSWORD,
-                  new_token=f"  {new} ")  # fmt: skip
+    moved = _move(
+        client, ws, sim.api_url("http"), family="http", password=PASSWORD, new_token=f"  {new} "
+    )
     assert moved.status_code == 200 and "Settings and token saved" in moved.get_data(True)
     row = _settings(db, ws)
     assert row.family == "http" and row.token_last4 == "LMNO"
@@ -123,8 +129,9 @@ def test_a_new_token_in_the_same_form_is_kept(client, db, admin_world, sim):
 def test_the_window_spares_a_second_password_then_closes(client, db, admin_world, sim):
     ws, owner, _admin = admin_world
     login(client, owner)
-    assert _move(client, ws, sim.api_url("http"), family="http",
-                 password=PASSWORD).status_code == 200  # fmt: skip
+    assert (
+        _move(client, ws, sim.api_url("http"), family="http", password=PASSWORD).status_code == 200
+    )
     # Within the window: no password for the next such change.
     again = _move(client, ws, sim.api_url("v3"))
     assert again.status_code == 200 and _settings(db, ws).family == "v3"
@@ -163,8 +170,11 @@ def test_replacing_the_token_asks_for_the_password_setting_the_first_does_not(cl
     assert first.status_code == 303 and _settings(db, ws).token_last4 == "1111"
     page = client.get(f"/w/{ws.id}/settings").get_data(as_text=True)
     assert 'id="token-password"' in page  # asked for, as a token is now set
-    refused = client.post(f"/w/{ws.id}/settings/token", headers=HX,
-                          data={"token": "second-token-2222", "password": "wrong"})  # fmt: skip
+    refused = client.post(
+        f"/w/{ws.id}/settings/token",
+        headers=HX,
+        data={"token": "second-token-2222", "password": "wrong"},
+    )
     assert refused.status_code == 422 and "That is not your password" in refused.get_data(True)
     assert _settings(db, ws).token_last4 == "1111"
     replaced = client.post(
@@ -181,8 +191,9 @@ def test_deleting_the_workspace_asks_for_the_password(client, db, sim):
     assert wrong.status_code == 303 and db.session.get(Workspace, ws_id) is not None
     shown = client.get(wrong.headers["Location"]).get_data(as_text=True)
     assert "That is not your password" in shown
-    deleted = client.post(f"/w/{ws_id}/delete",
-                          data={"confirm_name": "Doomed", "password": PASSWORD})  # fmt: skip
+    deleted = client.post(
+        f"/w/{ws_id}/delete", data={"confirm_name": "Doomed", "password": PASSWORD}
+    )
     assert deleted.status_code == 303
     db.session.expire_all()
     assert db.session.get(Workspace, ws_id) is None
@@ -218,8 +229,13 @@ def test_concurrent_wrong_passwords_all_count(client, db, admin_world):
     PostgreSQL (`make test-pg`); SQLite serialises the writers."""
     ws, _owner, admin = admin_world
     token, url = login(client, admin), f"/w/{ws.id}/settings"
-    data = {"base_url": "http://127.0.0.1:9/api/v3", "family": "v3", "timezone": "UTC",
-            "default_country": "US", "password": "guess"}  # fmt: skip
+    data = {
+        "base_url": "http://127.0.0.1:9/api/v3",
+        "family": "v3",
+        "timezone": "UTC",
+        "default_country": "US",
+        "password": "guess",
+    }
     barrier = threading.Barrier(10)
     statuses = []
 

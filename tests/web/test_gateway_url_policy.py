@@ -68,8 +68,12 @@ def test_allow_list_spellings_that_passed_the_prefix_check(make_app, url, words)
 
 def test_form_stores_the_canonical_url(make_app):
     app = make_app(GOTONE_ALLOWED_URLS=["https://.gotone.example"])
-    data = {"base_url": " HTTPS://EU.Gotone.Example./api/v3/ ", "family": "v3",
-            "timezone": "UTC", "default_country": "US"}  # fmt: skip
+    data = {
+        "base_url": " HTTPS://EU.Gotone.Example./api/v3/ ",
+        "family": "v3",
+        "timezone": "UTC",
+        "default_country": "US",
+    }
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context(), app.test_request_context("/", method="POST", data=data):
         form = SettingsForm()
@@ -90,8 +94,7 @@ def test_refusal_is_translated(make_app):
     assert "私有或本地网络" in text
 
 
-def test_stored_url_that_no_longer_passes_is_refused_before_any_call(make_app, sim,
-                                                                    gateway_token):  # fmt: skip
+def test_stored_url_that_no_longer_passes_is_refused_before_any_call(make_app, sim, gateway_token):
     app = make_app(**STRICT)  # saved while http and 127.0.0.1 were allowed
     client = app.test_client()
     with app.app_context():
@@ -105,14 +108,21 @@ def test_stored_url_that_no_longer_passes_is_refused_before_any_call(make_app, s
     assert sim.control.requests() == []
 
 
-def test_name_resolving_into_the_portals_network_reaches_nothing(make_app, sim, gateway_token,
-                                                                 monkeypatch):  # fmt: skip
+def test_name_resolving_into_the_portals_network_reaches_nothing(
+    make_app, sim, gateway_token, monkeypatch
+):
     """DNS rebinding: the name passes the policy, the address it leads to does not."""
     real = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
-        "127.0.0.1" if host == NAME else host, *a, **k))  # fmt: skip
-    app = make_app(GOTONE_ALLOWED_URLS=[f"http://{NAME}:{sim.port}"], GOTONE_ALLOW_HTTP=True,
-                   GOTONE_ALLOW_PRIVATE=False)  # fmt: skip
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1" if host == NAME else host, *a, **k),
+    )
+    app = make_app(
+        GOTONE_ALLOWED_URLS=[f"http://{NAME}:{sim.port}"],
+        GOTONE_ALLOW_HTTP=True,
+        GOTONE_ALLOW_PRIVATE=False,
+    )
     client = app.test_client()
     with app.app_context():
         owner = make_user()

@@ -60,8 +60,13 @@ def test_history_search_and_filters_from_the_query_string(client, owner, url, si
     colleague = add_member(sim_workspace, make_user("colleague@example.com"))
     outbox_message(sim_workspace, owner, "12025550100", "Your code")
     outbox_message(sim_workspace, colleague, "12025550111", "Meeting", type=VOICE, state=FAILED)
-    outbox_message(sim_workspace, owner, "12025550122", "Old news",
-                   created_at=datetime.now(UTC) - timedelta(days=40))  # fmt: skip
+    outbox_message(
+        sim_workspace,
+        owner,
+        "12025550122",
+        "Old news",
+        created_at=datetime.now(UTC) - timedelta(days=40),
+    )
 
     def texts(query):
         body = client.get(url + "/history?" + query, headers=HX).get_data(as_text=True)
@@ -75,21 +80,30 @@ def test_history_search_and_filters_from_the_query_string(client, owner, url, si
     since = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
     assert texts(f"date_from={since}") == {"Your code", "Meeting"}
     assert texts("status=nonsense&member=abc&date_from=not-a-date") == {
-        "Your code", "Meeting", "Old news"}  # invalid filters are ignored, never a 500
+        "Your code",
+        "Meeting",
+        "Old news",
+    }  # invalid filters are ignored, never a 500
     page = client.get(url + "/history?q=meet&type=voice").get_data(as_text=True)
     assert 'value="meet"' in page  # the form keeps the search
 
 
-def test_history_pages_with_htmx_fragment_and_full_page_otherwise(client, owner, url,
-                                                                  sim_workspace):  # fmt: skip
+def test_history_pages_with_htmx_fragment_and_full_page_otherwise(
+    client, owner, url, sim_workspace
+):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(30):
-        outbox_message(sim_workspace, owner, f"120255501{i:02d}", f"text {i:02d}",
-                       created_at=start + timedelta(minutes=i))  # fmt: skip
+        outbox_message(
+            sim_workspace,
+            owner,
+            f"120255501{i:02d}",
+            f"text {i:02d}",
+            created_at=start + timedelta(minutes=i),
+        )
     fragment = client.get(url + "/history?page=2&q=text", headers=HX)
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body
-    assert body.lstrip().startswith("<div id=\"history-table\"") and "text 04" in body
+    assert body.lstrip().startswith('<div id="history-table"') and "text 04" in body
     assert "text 29" not in body and "HX-Request" in fragment.headers["Vary"]
     assert 'hx-push-url="true"' in body and "q=text" in body  # the pager keeps the search
     for headers in ({}, BOOSTED):
@@ -103,13 +117,19 @@ def test_csv_export_neutralises_formulas(client, owner, url, sim_workspace):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[1][7] == "'=HYPERLINK(\"http://x\",\"click\")" and rows[1][5] == "'@x"
+    assert rows[1][7] == '\'=HYPERLINK("http://x","click")' and rows[1][5] == "'@x"
 
 
 def test_message_page_escapes_and_refreshes_its_status(client, sim, owner, url, sim_workspace):
     report = gotone.client_for(sim_workspace).send_sms("12025550100", XSS).messages[0]
-    message = outbox_message(sim_workspace, owner, "12025550100", XSS, gateway_uid=report.uid,
-                             gateway_status=report.status)  # fmt: skip
+    message = outbox_message(
+        sim_workspace,
+        owner,
+        "12025550100",
+        XSS,
+        gateway_uid=report.uid,
+        gateway_status=report.status,
+    )
     body = client.get(f"{url}/history/{message.id}").get_data(as_text=True)
     assert XSS not in body and "&lt;img" in body
     sim.control.set_report_status(report.uid, "Undelivered")
@@ -124,12 +144,22 @@ def test_message_page_escapes_and_refreshes_its_status(client, sim, owner, url, 
 def test_page_views_never_call_the_gateway_and_refresh_is_bounded_to_the_page(
     client, sim, owner, url, sim_workspace
 ):
-    sent = gotone.client_for(sim_workspace).send_sms(
-        [f"120255502{i:02d}" for i in range(30)], "bulk").messages
+    sent = (
+        gotone.client_for(sim_workspace)
+        .send_sms([f"120255502{i:02d}" for i in range(30)], "bulk")
+        .messages
+    )
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i, report in enumerate(sent):
-        outbox_message(sim_workspace, owner, report.to, "bulk", gateway_uid=report.uid,
-                       gateway_status=report.status, created_at=start + timedelta(minutes=i))
+        outbox_message(
+            sim_workspace,
+            owner,
+            report.to,
+            "bulk",
+            gateway_uid=report.uid,
+            gateway_status=report.status,
+            created_at=start + timedelta(minutes=i),
+        )
     before = len(_sms_calls(sim))
     client.get(url + "/history")
     client.get(url + "/history?page=2", headers=HX)
@@ -141,8 +171,9 @@ def test_page_views_never_call_the_gateway_and_refresh_is_bounded_to_the_page(
     assert len(_sms_calls(sim)) == before + 5 + 25
 
 
-@pytest.mark.parametrize("role, status", [(Role.VIEWER, 403), (Role.MEMBER, 403),
-                                          (Role.ADMIN, 200), (Role.OWNER, 200)])  # fmt: skip
+@pytest.mark.parametrize(
+    "role, status", [(Role.VIEWER, 403), (Role.MEMBER, 403), (Role.ADMIN, 200), (Role.OWNER, 200)]
+)
 def test_gateway_history_is_for_admins_only(client, sim_workspace, role, status):
     if role == Role.OWNER:
         user = sim_workspace.memberships[0].user
@@ -155,8 +186,7 @@ def test_gateway_history_is_for_admins_only(client, sim_workspace, role, status)
     assert ("Gateway history" in nav) is (status == 200)
 
 
-def test_gateway_history_escapes_what_the_gateway_stores(client, sim, owner, url,
-                                                         sim_workspace):  # fmt: skip
+def test_gateway_history_escapes_what_the_gateway_stores(client, sim, owner, url, sim_workspace):
     report = gotone.client_for(sim_workspace).send_sms("12025550100", XSS).messages[0]
     outbox_message(sim_workspace, owner, "12025550100", XSS, gateway_uid=report.uid)
     body = client.get(url + "/gateway-history").get_data(as_text=True)
@@ -195,8 +225,7 @@ def test_a_gateway_fault_during_refresh_is_an_alert(client, sim, owner, url, sim
     assert response.status_code == 502 and 'role="alert"' in response.get_data(as_text=True)
 
 
-def test_gateway_history_shows_only_this_workspaces_account(client, sim, owner, url,
-                                                            sim_workspace):  # fmt: skip
+def test_gateway_history_shows_only_this_workspaces_account(client, sim, owner, url, sim_workspace):
     """Item 25: a legacy gateway lists every customer's messages and names no account."""
     sim.control.configure(profile="legacy", quirks={"quirk_list_sms_all_users": True})
     other_token = sim.control.create_account(token="43|other-customer-token-Wq8", balance=50)
@@ -204,8 +233,9 @@ def test_gateway_history_shows_only_this_workspaces_account(client, sim, owner, 
     mine = gotone.client_for(sim_workspace).send_sms("12025550100", "ours-4711").messages[0]
     outbox_message(sim_workspace, owner, "12025550100", "ours-4711", gateway_uid=mine.uid)
     theirs = gotone.client_for(other).send_sms("12025550199", "their secret").messages[0]
-    outbox_message(other, other.memberships[0].user, "12025550199", "their secret",
-                   gateway_uid=theirs.uid)  # fmt: skip
+    outbox_message(
+        other, other.memberships[0].user, "12025550199", "their secret", gateway_uid=theirs.uid
+    )
     gotone.client_for(sim_workspace).send_sms("12025550142", "sent outside the portal")
     body = client.get(url + "/gateway-history").get_data(as_text=True)
     assert "ours-4711" in body

@@ -48,8 +48,9 @@ def group(sim, workspace):
 
 def _latest_job(workspace) -> Job:
     db.session.expire_all()
-    return db.session.scalars(db.select(Job).where(Job.workspace_id == workspace.id)
-                              .order_by(Job.id.desc())).first()  # fmt: skip
+    return db.session.scalars(
+        db.select(Job).where(Job.workspace_id == workspace.id).order_by(Job.id.desc())
+    ).first()
 
 
 def test_a_group_send_reaches_every_country(app, client, sim, workspace, group):
@@ -82,8 +83,11 @@ def test_export_writes_e164_and_reimports_with_no_rejects(app, client, sim, work
 
     target = sim.control.seed_group(TOKEN, "Copy")["uid"]
     upload = {"file": (io.BytesIO(text.encode("utf-8")), "export.csv")}
-    response = client.post(f"/w/{workspace.id}/jobs/import?group={target}", data=upload,
-                           content_type="multipart/form-data")  # fmt: skip
+    response = client.post(
+        f"/w/{workspace.id}/jobs/import?group={target}",
+        data=upload,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     drain(app)
     again = _latest_job(workspace)
@@ -92,11 +96,20 @@ def test_export_writes_e164_and_reimports_with_no_rejects(app, client, sim, work
 
 
 def test_the_rejects_file_writes_numbers_as_the_export_does(app, client, sim, workspace, group):
-    lines = ["phone,first_name", "+8801721970125,A", "+880 1721-970125,Again", "12,Bad",
-             "+44 7700 900123,B", "0044 7700 900123,Dup"]  # fmt: skip
+    lines = [
+        "phone,first_name",
+        "+8801721970125,A",
+        "+880 1721-970125,Again",
+        "12,Bad",
+        "+44 7700 900123,B",
+        "0044 7700 900123,Dup",
+    ]
     upload = {"file": (io.BytesIO("\n".join(lines).encode()), "c.csv")}
-    client.post(f"/w/{workspace.id}/jobs/import?group={group}", data=upload,
-                content_type="multipart/form-data")  # fmt: skip
+    client.post(
+        f"/w/{workspace.id}/jobs/import?group={group}",
+        data=upload,
+        content_type="multipart/form-data",
+    )
     drain(app)
     job = _latest_job(workspace)
     rejects = client.get(f"/w/{workspace.id}/jobs/{job.id}/rejects.csv")

@@ -10,8 +10,9 @@ from tests.factories import login
 from tests.web.test_messages_send import form_data
 
 
-def test_a_bulk_send_is_listed_and_summarised_as_a_send(client, app, sim_workspace, sim,
-                                                        gateway_token):  # fmt: skip
+def test_a_bulk_send_is_listed_and_summarised_as_a_send(
+    client, app, sim_workspace, sim, gateway_token
+):
     login(client, sim_workspace.memberships[0].user)
     base = f"/w/{sim_workspace.id}"
     # Merge fields: one message per recipient, sent by a background job.

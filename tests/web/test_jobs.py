@@ -17,8 +17,10 @@ from tests.conftest import HX
 from tests.factories import add_member, login, make_user, make_workspace
 
 TOKEN = "81|jobs-web-token-QQQQ"
-FILE = "Phone,First name,Last name\n+1 202 555 0100,Ada,Lovelace\n2025550101,Alan,Turing\n" \
-       "123,Bad,Number\n+1 202 555 0100,Ada,Again\n"  # fmt: skip
+FILE = (
+    "Phone,First name,Last name\n+1 202 555 0100,Ada,Lovelace\n2025550101,Alan,Turing\n"
+    "123,Bad,Number\n+1 202 555 0100,Ada,Again\n"
+)
 
 
 @pytest.fixture
@@ -57,8 +59,12 @@ def run(app):
 
 def upload(client, workspace, group, content=FILE, name="c.csv", **extra):
     data = {"file": (io.BytesIO(content.encode() if isinstance(content, str) else content), name)}
-    return client.post(f"/w/{workspace.id}/jobs/import?group={group}", data=data,
-                       content_type="multipart/form-data", **extra)  # fmt: skip
+    return client.post(
+        f"/w/{workspace.id}/jobs/import?group={group}",
+        data=data,
+        content_type="multipart/form-data",
+        **extra,
+    )
 
 
 def test_upload_dry_run_start_progress_and_rejects(app, client, owner, workspace, group, sim):
@@ -84,7 +90,7 @@ def test_upload_dry_run_start_progress_and_rejects(app, client, owner, workspace
     run(app)
     done = client.get(f"/w/{workspace.id}/jobs/{job.id}", headers=HX).get_data(as_text=True)
     assert 'value="100"' in done and 'id="count-created">2<' in done
-    assert 'hx-trigger' not in done
+    assert "hx-trigger" not in done
 
     # buffered: the streamed body is read inside the request (see PortalClient.open)
     rejects = client.get(f"/w/{workspace.id}/jobs/{job.id}/rejects.csv", buffered=True)
@@ -132,8 +138,10 @@ def test_nothing_chosen_is_a_form_error(app, client, owner, workspace, group):
 
 
 def test_pasted_text_imports_too(app, client, owner, workspace, group):
-    response = client.post(f"/w/{workspace.id}/jobs/import?group={group}",
-                           data={"text": "+12025550190\n+12025550191,Ada"})  # fmt: skip
+    response = client.post(
+        f"/w/{workspace.id}/jobs/import?group={group}",
+        data={"text": "+12025550190\n+12025550191,Ada"},
+    )
     assert response.status_code == 303
     run(app)
     assert db.session.scalar(db.select(Job)).to_process == 2
@@ -158,9 +166,10 @@ def test_no_phone_column_asks_for_the_column(app, client, owner, workspace, grou
     job = db.session.scalar(db.select(Job))
     page = client.get(f"/w/{workspace.id}/jobs/{job.id}").get_data(as_text=True)
     assert "Choose the phone column" in page and 'id="columns-form"' in page
-    response = client.post(f"/w/{workspace.id}/jobs/{job.id}/columns",
-                           data={"phone": "1", "first_name": "0", "last_name": "-1",
-                                 "has_header": "y"})  # fmt: skip
+    response = client.post(
+        f"/w/{workspace.id}/jobs/{job.id}/columns",
+        data={"phone": "1", "first_name": "0", "last_name": "-1", "has_header": "y"},
+    )
     assert response.status_code == 303
     run(app)
     job = db.session.get(Job, job.id)
@@ -168,10 +177,14 @@ def test_no_phone_column_asks_for_the_column(app, client, owner, workspace, grou
 
 
 def test_export_neutralises_formulas_and_reimports(app, client, owner, workspace, sim, token):
-    contacts = [{"phone": "12025550150", "first_name": "=HYPERLINK(\"x\")", "last_name": "+1"},
-                {"phone": "12025550151", "first_name": "@SUM(A1)", "last_name": "-2"}]
-    contacts += [{"phone": f"1202555{n:04d}", "first_name": "P", "last_name": str(n)}
-                 for n in range(2000, 2030)]  # 32 contacts: two pages  # fmt: skip
+    contacts = [
+        {"phone": "12025550150", "first_name": '=HYPERLINK("x")', "last_name": "+1"},
+        {"phone": "12025550151", "first_name": "@SUM(A1)", "last_name": "-2"},
+    ]
+    contacts += [
+        {"phone": f"1202555{n:04d}", "first_name": "P", "last_name": str(n)}
+        for n in range(2000, 2030)
+    ]  # 32 contacts: two pages
     source = sim.control.seed_group(token, "Source", contacts)["uid"]
     response = client.post(f"/w/{workspace.id}/jobs/export", data={"group": source})
     assert response.status_code == 303
@@ -185,7 +198,7 @@ def test_export_neutralises_formulas_and_reimports(app, client, owner, workspace
     text = download.get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == ["phone", "first_name", "last_name"] and len(rows) == 33
-    assert rows[1] == ["+12025550150", "'=HYPERLINK(\"x\")", "'+1"]
+    assert rows[1] == ["+12025550150", '\'=HYPERLINK("x")', "'+1"]
     assert rows[2] == ["+12025550151", "'@SUM(A1)", "'-2"]
 
     target = sim.control.seed_group(token, "Copy")["uid"]
@@ -238,7 +251,8 @@ def test_a_job_no_worker_picks_up_says_so(app, client, owner, workspace, group):
     upload(client, workspace, group)
     job = db.session.scalar(db.select(Job))
     assert 'id="job-stalled"' not in client.get(f"/w/{workspace.id}/jobs/{job.id}").get_data(
-        as_text=True)  # fmt: skip
+        as_text=True
+    )
     job.heartbeat_at = utcnow() - timedelta(seconds=app.config["JOBS_LEASE_SECONDS"] + 1)
     db.session.commit()
     page = client.get(f"/w/{workspace.id}/jobs/{job.id}").get_data(as_text=True)

@@ -20,16 +20,19 @@ HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 @pytest.fixture
 def limited(make_app, sim, gateway_token):
-    app = make_app(SEND_LIMIT="3 per minute", EXPORT_LIMIT="2 per minute",
-                   REFRESH_LIMIT="2 per minute", GOTONE_DEFAULT_URL=sim.api_url("v3"))  # fmt: skip
+    app = make_app(
+        SEND_LIMIT="3 per minute",
+        EXPORT_LIMIT="2 per minute",
+        REFRESH_LIMIT="2 per minute",
+        GOTONE_DEFAULT_URL=sim.api_url("v3"),
+    )
     with app.app_context():
         owner = make_user()
         workspace = make_workspace(owner, base_url=sim.api_url("v3"), token=gateway_token)
         yield app, workspace, owner
 
 
-def test_the_fourth_send_in_a_minute_is_refused_and_can_be_sent_again(limited, sim,
-                                                                      gateway_token):  # fmt: skip
+def test_the_fourth_send_in_a_minute_is_refused_and_can_be_sent_again(limited, sim, gateway_token):
     app, workspace, owner = limited
     client = app.test_client()
     login(client, owner)
@@ -59,8 +62,9 @@ def test_an_htmx_send_refused_gets_an_alert_and_the_form_stays(limited):
     login(client, owner)
     for _ in range(3):
         client.post(f"/w/{workspace.id}/messages/review", data=form_data(uuid.uuid4().hex))
-    refused = client.post(f"/w/{workspace.id}/messages/review", headers=HX,
-                          data=form_data(uuid.uuid4().hex))  # fmt: skip
+    refused = client.post(
+        f"/w/{workspace.id}/messages/review", headers=HX, data=form_data(uuid.uuid4().hex)
+    )
     body = refused.get_data(as_text=True)
     assert refused.status_code == 429 and "<html" not in body and "sending faster" in body
     assert refused.headers["Retry-After"]
@@ -74,14 +78,28 @@ def test_limits_are_per_member_and_per_workspace(limited, sim, gateway_token):
     login(client, owner)
     login(second, colleague)
     for _ in range(3):
-        assert client.post(f"/w/{workspace.id}/messages/send",
-                           data=form_data(uuid.uuid4().hex)).status_code == 303  # fmt: skip
-    assert client.post(f"/w/{workspace.id}/messages/send",
-                       data=form_data(uuid.uuid4().hex)).status_code == 429  # fmt: skip
-    assert second.post(f"/w/{workspace.id}/messages/send",
-                       data=form_data(uuid.uuid4().hex)).status_code == 303  # fmt: skip
-    assert client.post(f"/w/{other.id}/messages/send",
-                       data=form_data(uuid.uuid4().hex)).status_code == 303  # fmt: skip
+        assert (
+            client.post(
+                f"/w/{workspace.id}/messages/send", data=form_data(uuid.uuid4().hex)
+            ).status_code
+            == 303
+        )
+    assert (
+        client.post(
+            f"/w/{workspace.id}/messages/send", data=form_data(uuid.uuid4().hex)
+        ).status_code
+        == 429
+    )
+    assert (
+        second.post(
+            f"/w/{workspace.id}/messages/send", data=form_data(uuid.uuid4().hex)
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(f"/w/{other.id}/messages/send", data=form_data(uuid.uuid4().hex)).status_code
+        == 303
+    )
 
 
 def test_exports_and_refreshes_are_limited(limited):
@@ -94,6 +112,7 @@ def test_exports_and_refreshes_are_limited(limited):
     refreshes = [client.post(f"{base}/messages/history/refresh").status_code for _ in range(3)]
     assert 429 not in refreshes[:2] and refreshes[2] == 429
     assert client.post(f"{base}/dashboard/refresh").status_code != 429  # its own counter
-    jobs = [client.post(f"{base}/jobs/export", data={"group": "nope"}).status_code
-            for _ in range(3)]  # fmt: skip
+    jobs = [
+        client.post(f"{base}/jobs/export", data={"group": "nope"}).status_code for _ in range(3)
+    ]
     assert jobs[2] == 429 and 429 not in jobs[:2]

@@ -23,8 +23,12 @@ from tests.web.test_auth_hardening import CSRF, _at_once
 def _signed_in(base: str, email: str) -> tuple[requests.Session, str]:
     web = requests.Session()
     token = CSRF.search(web.get(base + "/auth/login", timeout=10).text).group(1)
-    done = web.post(base + "/auth/login", timeout=30, allow_redirects=False,
-                    data={"email": email, "password": PASSWORD, "csrf_token": token})  # fmt: skip
+    done = web.post(
+        base + "/auth/login",
+        timeout=30,
+        allow_redirects=False,
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+    )
     assert done.status_code == 303
     page = web.get(base + "/w", timeout=10).text
     return web, re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
@@ -49,14 +53,27 @@ def test_two_owners_acting_on_each_other_at_once_leave_an_owner(make_app, action
                     other = ids[1 - i]
                     path = f"/w/{ws}/members/{other}/{action}"
                     data = {"role": Role.ADMIN} if action == "role" else {}
-                    return web.post(base + path, data=data, headers={"X-CSRFToken": token},
-                                    timeout=30, allow_redirects=False).status_code  # fmt: skip
+                    return web.post(
+                        base + path,
+                        data=data,
+                        headers={"X-CSRFToken": token},
+                        timeout=30,
+                        allow_redirects=False,
+                    ).status_code
 
                 statuses = _at_once(2, work)
                 assert all(status < 500 for status in statuses), statuses
                 db.session.expire_all()
-                owners_left.append(db.session.scalar(db.select(db.func.count()).where(
-                    Membership.workspace_id == ws, Membership.role == Role.OWNER)))  # fmt: skip
+                owners_left.append(
+                    db.session.scalar(
+                        db.select(db.func.count()).where(
+                            Membership.workspace_id == ws, Membership.role == Role.OWNER
+                        )
+                    )
+                )
     assert owners_left == [1] * rounds, owners_left
-    figures("B14", f"two owners {action} each other at once, {rounds} rounds on "
-                   f"{dialect}: owners left {owners_left}")  # fmt: skip
+    figures(
+        "B14",
+        f"two owners {action} each other at once, {rounds} rounds on "
+        f"{dialect}: owners left {owners_left}",
+    )

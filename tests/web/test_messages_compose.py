@@ -53,8 +53,9 @@ def test_mms_and_plain_fragments(client, base):
 
 
 def test_values_survive_a_switch(client, base):
-    html = client.get(f"{base}/type-fields?type=voice&language=fr-fr&gender=female",
-                      headers=HX).get_data(as_text=True)  # fmt: skip
+    html = client.get(
+        f"{base}/type-fields?type=voice&language=fr-fr&gender=female", headers=HX
+    ).get_data(as_text=True)
     assert re.search(r'<option selected value="fr-fr"|<option value="fr-fr" selected', html)
 
 
@@ -104,8 +105,9 @@ def test_live_panel_and_review_do_not_walk_every_group(client, base, sim, gatewa
     assert [c for c in calls if c["path"].endswith(f"/contacts/{chosen}/show")]
     page = client.get(f"{base}/compose")
     listed = [c for c in sim.control.requests() if c["path"].endswith("/contacts")]
-    assert page.status_code == 200 and len(listed) == 2 and "Other 29" in page.get_data(
-        as_text=True)
+    assert (
+        page.status_code == 200 and len(listed) == 2 and "Other 29" in page.get_data(as_text=True)
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,8 +125,9 @@ def test_live_panel_and_review_do_not_walk_every_group(client, base, sim, gatewa
         ("你好😀", "UTF16", 4, 1),
     ],
 )
-def test_the_live_panel_counts_the_text_that_is_sent(client, base, text, encoding, characters,
-                                                     segments):  # fmt: skip
+def test_the_live_panel_counts_the_text_that_is_sent(
+    client, base, text, encoding, characters, segments
+):
     """Issue 12 item 29: the template's braces counted as extension characters, and
     "Characters" counted code points where the gateway counts € as 2."""
     panel = client.post(f"{base}/panel", data=form_data("k-count", text=text), headers=HX)

@@ -34,10 +34,12 @@ def _flash(client, response) -> str:
     return client.get(response.location).get_data(as_text=True)
 
 
-def test_resend_without_token_says_so_and_keeps_the_key(client, owner, sim_workspace, sim,
-                                                        gateway_token):  # fmt: skip
-    request = outbox.submit(sim_workspace, owner, "first",
-                            outbox.Draft("Hello", [Recipient("15550100001")])).request  # fmt: skip
+def test_resend_without_token_says_so_and_keeps_the_key(
+    client, owner, sim_workspace, sim, gateway_token
+):
+    request = outbox.submit(
+        sim_workspace, owner, "first", outbox.Draft("Hello", [Recipient("15550100001")])
+    ).request
     message = request.messages[0]
     outbox._mark({message.phone: message.id}, UNKNOWN, "lost", from_state=QUEUED)
     gotone.clear_token(sim_workspace, owner)
@@ -52,8 +54,9 @@ def test_resend_without_token_says_so_and_keeps_the_key(client, owner, sim_works
     assert len(sim.control.sends(gateway_token)) == 1
 
 
-def test_dashboard_shows_the_new_balance_after_a_send(client, owner, sim_workspace, sim,
-                                                      gateway_token):  # fmt: skip
+def test_dashboard_shows_the_new_balance_after_a_send(
+    client, owner, sim_workspace, sim, gateway_token
+):
     dashboard = f"/w/{sim_workspace.id}"
     assert "750" in client.get(dashboard).get_data(as_text=True)  # cached now
     response = client.post(f"/w/{sim_workspace.id}/messages/send", data=form_data("b" * 32))
@@ -108,8 +111,9 @@ def test_bulk_send_during_a_queue_outage_is_stored_and_goes_out_once(
 def test_send_job_whose_token_cannot_be_decrypted_shows_why(client, owner, sim_workspace):
     settings = db.session.get(GoToneSettings, sim_workspace.id)
     people = [Recipient("15550100001", "Ana"), Recipient("15550100002", "Bo")]
-    request = outbox.submit(sim_workspace, owner, "keys",
-                            outbox.Draft("Hi {first_name}", people)).request  # fmt: skip
+    request = outbox.submit(
+        sim_workspace, owner, "keys", outbox.Draft("Hi {first_name}", people)
+    ).request
     settings.token_enc = "v1:elsewhere:" + settings.token_enc.split(":", 2)[2]
     db.session.commit()
     outbox.start(request)

@@ -38,8 +38,9 @@ def _urls(workspace, message):
     return f"{base}/sends/{message.request_id}", f"{base}/outbox/{message.id}/resend"
 
 
-def test_unknown_is_shown_and_resent_only_after_confirmation(client, sim_workspace, lost, sim,
-                                                             gateway_token):  # fmt: skip
+def test_unknown_is_shown_and_resent_only_after_confirmation(
+    client, sim_workspace, lost, sim, gateway_token
+):
     status_url, resend_url = _urls(sim_workspace, lost)
     status = client.get(status_url).get_data(as_text=True)
     assert "Delivery status unknown for 1 message:" in status and resend_url in status
@@ -66,8 +67,7 @@ def test_unknown_is_shown_and_resent_only_after_confirmation(client, sim_workspa
     assert SendRequest.query.count() == 2
 
 
-def test_concurrent_confirmations_send_once(app, client, sim_workspace, lost, sim,
-                                            gateway_token):  # fmt: skip
+def test_concurrent_confirmations_send_once(app, client, sim_workspace, lost, sim, gateway_token):
     _status_url, resend_url = _urls(sim_workspace, lost)
     sim.control.configure(latency_ms=300)
     token = client.csrf_token()

@@ -30,15 +30,17 @@ def url(sim_workspace):
 
 def _schedule(workspace, user, key="s1", minutes=60, text="Doors open at nine"):
     when = utcnow() + timedelta(minutes=minutes)
-    draft = outbox.Draft(text=text, recipients=[Recipient("15550100001")], scheduled_for=when,
-                         timezone="UTC")  # fmt: skip
+    draft = outbox.Draft(
+        text=text, recipients=[Recipient("15550100001")], scheduled_for=when, timezone="UTC"
+    )
     return outbox.submit(workspace, user, key, draft).request
 
 
 def test_schedule_from_the_form_then_list(client, owner, url, sim_workspace, sim, gateway_token):
     when = (utcnow() + timedelta(days=1)).replace(hour=9, minute=30)
-    data = form_data("a" * 32, numbers="+1 555 010 0001", send_on=when.date().isoformat(),
-                     send_at="09:30")  # fmt: skip
+    data = form_data(
+        "a" * 32, numbers="+1 555 010 0001", send_on=when.date().isoformat(), send_at="09:30"
+    )
     review = client.post(f"/w/{sim_workspace.id}/messages/review", data=data)
     assert review.status_code == 200 and "Schedule</button>" in review.get_data(as_text=True)
     response = client.post(f"/w/{sim_workspace.id}/messages/send", data=data)

@@ -12,8 +12,12 @@ KEY = re.compile(r'name="send_key" type="hidden" value="([0-9a-f]+)"')
 
 
 def form_data(key, **extra):
-    data = {"send_key": key, "type": "plain", "numbers": "+1 555 010 0001\n15550100002, bad",
-            "text": "Hello {first_name|there}" if extra.pop("merge", False) else "Hello team"}
+    data = {
+        "send_key": key,
+        "type": "plain",
+        "numbers": "+1 555 010 0001\n15550100002, bad",
+        "text": "Hello {first_name|there}" if extra.pop("merge", False) else "Hello team",
+    }
     data.update(extra)
     return data
 

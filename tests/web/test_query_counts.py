@@ -47,17 +47,41 @@ def _add_rows(workspace, owner, count: int) -> None:
     when = datetime.now(UTC)
     for n in range(count):
         author = owner if n % 2 else add_member(workspace)
-        outbox_message(workspace, author, f"1202555{n:04d}", f"text {n}",
-                       state=ACCEPTED if n % 3 else FAILED)  # fmt: skip
-        db.session.add(MessageTemplate(workspace_id=workspace.id, name=f"t{n}-{when.timestamp()}",
-                                       text="Hi {first_name}", created_by_id=author.id))
-        db.session.add(SendRequest(workspace_id=workspace.id, created_by_id=author.id,
-                                   created_by_email=author.email, send_key=f"s{n}-{when}",
-                                   fingerprint="f" * 64, text="later", recipients=1,
-                                   state="scheduled", source={},
-                                   scheduled_for=when + timedelta(days=1 + n)))  # fmt: skip
-        db.session.add(Job(workspace_id=workspace.id, created_by_id=author.id, kind="import",
-                           state="done", group_uid="g", group_name="G"))  # fmt: skip
+        outbox_message(
+            workspace, author, f"1202555{n:04d}", f"text {n}", state=ACCEPTED if n % 3 else FAILED
+        )
+        db.session.add(
+            MessageTemplate(
+                workspace_id=workspace.id,
+                name=f"t{n}-{when.timestamp()}",
+                text="Hi {first_name}",
+                created_by_id=author.id,
+            )
+        )
+        db.session.add(
+            SendRequest(
+                workspace_id=workspace.id,
+                created_by_id=author.id,
+                created_by_email=author.email,
+                send_key=f"s{n}-{when}",
+                fingerprint="f" * 64,
+                text="later",
+                recipients=1,
+                state="scheduled",
+                source={},
+                scheduled_for=when + timedelta(days=1 + n),
+            )
+        )
+        db.session.add(
+            Job(
+                workspace_id=workspace.id,
+                created_by_id=author.id,
+                kind="import",
+                state="done",
+                group_uid="g",
+                group_name="G",
+            )
+        )
         audit.record(author, workspace, "group.created", "groups", name=f"g{n}")
     db.session.commit()
 
@@ -77,8 +101,9 @@ def _statements(app, client, url: str) -> int:
     return len(seen)
 
 
-def test_statements_per_page_stay_the_same_with_more_rows(app, client, sim, owner,
-                                                          sim_workspace, figures):  # fmt: skip
+def test_statements_per_page_stay_the_same_with_more_rows(
+    app, client, sim, owner, sim_workspace, figures
+):
     base = f"/w/{sim_workspace.id}"
     _add_rows(sim_workspace, owner, 2)
     for path in PAGES.values():
@@ -88,6 +113,8 @@ def test_statements_per_page_stay_the_same_with_more_rows(app, client, sim, owne
     many = {name: _statements(app, client, base + path) for name, path in PAGES.items()}
     assert many == few, "a page's statement count grew with its rows (N+1)"
     assert max(many.values()) <= BUDGET, many
-    figures("issue 8", "SQL statements per page (2 rows, then 26 rows of each kind): "
-            + ", ".join(f"{name} {count}" for name, count in many.items()))
-
+    figures(
+        "issue 8",
+        "SQL statements per page (2 rows, then 26 rows of each kind): "
+        + ", ".join(f"{name} {count}" for name, count in many.items()),
+    )

@@ -14,8 +14,9 @@ from tests.factories import PASSWORD, login, make_user, make_workspace
 # -- item 16 -------------------------------------------------------------------------------
 def test_a_large_anonymous_post_is_refused_unread_with_a_clear_413(client):
     body = b"email=a%40b.c&password=" + b"x" * (2 * 1024 * 1024)
-    response = client.post("/auth/login", data=body, csrf=False,
-                           content_type="application/x-www-form-urlencoded")  # fmt: skip
+    response = client.post(
+        "/auth/login", data=body, csrf=False, content_type="application/x-www-form-urlencoded"
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 413
     assert "larger than the portal accepts" in page and "Too large" in page
@@ -23,14 +24,23 @@ def test_a_large_anonymous_post_is_refused_unread_with_a_clear_413(client):
 
 def test_a_large_multipart_post_to_a_form_route_is_refused(client):
     files = {"password": (io.BytesIO(b"x" * (1024 * 1024)), "x.bin")}
-    response = client.post("/auth/signup", data={**files, "csrf_token": "x"}, csrf=False,
-                           content_type="multipart/form-data")  # fmt: skip
+    response = client.post(
+        "/auth/signup",
+        data={**files, "csrf_token": "x"},
+        csrf=False,
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413
 
 
 def test_a_large_htmx_post_gets_the_413_as_an_alert(client):
-    response = client.post("/auth/login", headers=HX, csrf=False, data=b"a=" + b"x" * 600_000,
-                           content_type="application/x-www-form-urlencoded")  # fmt: skip
+    response = client.post(
+        "/auth/login",
+        headers=HX,
+        csrf=False,
+        data=b"a=" + b"x" * 600_000,
+        content_type="application/x-www-form-urlencoded",
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 413 and "<html" not in body and "larger than" in body
 
@@ -40,8 +50,9 @@ def test_small_forms_still_work_and_uploads_keep_their_own_limit(make_app, sim, 
     client = app.test_client()
     with app.app_context():
         make_user("ann@example.com")
-        signed_in = client.post("/auth/login", data={"email": "ann@example.com",
-                                                     "password": PASSWORD})  # fmt: skip
+        signed_in = client.post(
+            "/auth/login", data={"email": "ann@example.com", "password": PASSWORD}
+        )
         assert signed_in.status_code == 303
         owner = make_user()
         workspace = make_workspace(owner, base_url=sim.api_url("v3"), token=gateway_token)
@@ -50,8 +61,7 @@ def test_small_forms_still_work_and_uploads_keep_their_own_limit(make_app, sim, 
         # A 5 KB pasted list is over the form limit (1 KB) but within the upload's: the CSRF
         # check reads it, and the view answers about the (unknown) group.
         pasted = "\n".join(f"+1202555{n:04d},Name {n}" for n in range(300))
-        response = uploader.post(f"/w/{workspace.id}/jobs/import?group=nope",
-                                 data={"text": pasted})  # fmt: skip
+        response = uploader.post(f"/w/{workspace.id}/jobs/import?group=nope", data={"text": pasted})
         assert response.status_code == 404
 
 
@@ -79,8 +89,11 @@ def test_login_answers_503_when_postgresql_is_unreachable(tmp_path):
     app = _unreachable_app(tmp_path, url)
     client = app.test_client()
     _assert_clear_503(client.post("/auth/login", data={"email": "a@b.co", "password": PASSWORD}))
-    _assert_clear_503(client.post("/auth/signup", data={
-        "email": "a@b.co", "password": PASSWORD, "confirm": PASSWORD}))  # fmt: skip
+    _assert_clear_503(
+        client.post(
+            "/auth/signup", data={"email": "a@b.co", "password": PASSWORD, "confirm": PASSWORD}
+        )
+    )
     with client.session_transaction() as sess:  # a signed-in visitor: the user loader fails
         sess["_user_id"] = "1:some-session-token"
     _assert_clear_503(client.get("/w"))

@@ -149,11 +149,13 @@ def test_token_changes_are_audited_without_the_token(client, db, sim):
     login(client, owner)
     client.post(f"/w/{ws.id}/settings/token", data={"token": "first-token-1111"})
     # Replacing asks for the password again (tests/web/test_gateway_move.py).
-    client.post(f"/w/{ws.id}/settings/token",
-                data={"token": "second-token-2222", "password": PASSWORD})  # fmt: skip
+    client.post(
+        f"/w/{ws.id}/settings/token", data={"token": "second-token-2222", "password": PASSWORD}
+    )
     client.post(f"/w/{ws.id}/settings/token/clear")
-    events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.workspace_id == ws.id)
-                                .order_by(AuditEvent.id)).all()  # fmt: skip
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.workspace_id == ws.id).order_by(AuditEvent.id)
+    ).all()
     actions = [e.action for e in events]
     assert actions[-3:] == ["token.set", "token.replaced", "token.cleared"]
     assert all("first-token" not in str(e.details) for e in events)

@@ -34,7 +34,8 @@ def _all_pages(client, ws):
 
 @pytest.mark.parametrize("family", ["v3", "http"])
 def test_token_saved_through_the_ui_is_nowhere_in_plaintext(
-        client, app, db, sim, caplog, tmp_path, family):  # fmt: skip
+    client, app, db, sim, caplog, tmp_path, family
+):
     caplog.set_level(logging.DEBUG)
     sim.control.create_account(token=TOKEN)
     owner = make_user()

@@ -13,8 +13,11 @@ from tests.factories import PASSWORD, add_member, login, make_user, make_workspa
 
 
 def _role_of(db, ws, user):
-    return db.session.scalar(db.select(Membership.role).where(
-        Membership.workspace_id == ws.id, Membership.user_id == user.id))  # fmt: skip
+    return db.session.scalar(
+        db.select(Membership.role).where(
+            Membership.workspace_id == ws.id, Membership.user_id == user.id
+        )
+    )
 
 
 def _actions(db, ws):
@@ -158,8 +161,9 @@ def test_admin_changes_member_roles_below_admin(client, db):
     admin = add_member(ws, role=Role.ADMIN)
     member = add_member(ws, role=Role.MEMBER)
     login(client, admin)
-    response = client.post(f"/w/{ws.id}/members/{member.id}/role", data={"role": "viewer"},
-                           headers=HX)  # fmt: skip
+    response = client.post(
+        f"/w/{ws.id}/members/{member.id}/role", data={"role": "viewer"}, headers=HX
+    )
     assert response.status_code == 200 and 'id="members-table"' in response.get_data(as_text=True)
     assert _role_of(db, ws, member) == Role.VIEWER
     client.post(f"/w/{ws.id}/members/{member.id}/role", data={"role": "admin"})
@@ -198,8 +202,9 @@ def test_delete_needs_the_exact_name_and_removes_everything(client, db):
     login(client, owner)
     client.post(f"/w/{ws.id}/delete", data={"confirm_name": "doomed"})
     assert db.session.get(Workspace, ws.id) is not None
-    deleted = client.post(f"/w/{ws_id}/delete", data={"confirm_name": "Doomed",
-                                                      "password": PASSWORD})  # fmt: skip
+    deleted = client.post(
+        f"/w/{ws_id}/delete", data={"confirm_name": "Doomed", "password": PASSWORD}
+    )
     assert deleted.status_code == 303
     assert db.session.get(Workspace, ws_id) is None
     assert db.session.scalar(db.select(db.func.count()).select_from(Membership)) == 0

@@ -73,10 +73,17 @@ def _panel(form: ComposeForm, client) -> compose_service.Estimate:
 
 
 def _compose_page(form, groups, groups_error, client, status=200):
-    return render_page("messages/compose.html", None, status=status, form=form, groups=groups,
-                       groups_error=groups_error, panel=_panel(form, client),
-                       sender_warning=compose_service.sender_warning(form.sender_id.data),
-                       templates=templates.list_templates(g.workspace))  # fmt: skip
+    return render_page(
+        "messages/compose.html",
+        None,
+        status=status,
+        form=form,
+        groups=groups,
+        groups_error=groups_error,
+        panel=_panel(form, client),
+        sender_warning=compose_service.sender_warning(form.sender_id.data),
+        templates=templates.list_templates(g.workspace),
+    )
 
 
 @bp.route("/compose", methods=["GET", "POST"])
@@ -103,8 +110,9 @@ def type_fields(workspace_id):
     """The fields of the chosen type (htmx, on a change of the type select)."""
     form = ComposeForm(formdata=request.args, meta={"csrf": False})
     if not is_fragment_request():  # JavaScript off has the "Change type" button instead
-        return redirect_to(url_for("messages.compose", workspace_id=workspace_id,
-                                   type=form.type.data))  # fmt: skip
+        return redirect_to(
+            url_for("messages.compose", workspace_id=workspace_id, type=form.type.data)
+        )
     return render_page("messages/compose.html", "type_fields", form=form)
 
 
@@ -116,8 +124,13 @@ def panel(workspace_id):
     if not is_fragment_request():
         return _compose_page(form, groups, groups_error, client)
     warning = compose_service.sender_warning(form.sender_id.data)
-    return render_page("messages/compose.html", "panel", panel=_panel(form, client), form=form,
-                       sender_warning=warning)  # fmt: skip
+    return render_page(
+        "messages/compose.html",
+        "panel",
+        panel=_panel(form, client),
+        form=form,
+        sender_warning=warning,
+    )
 
 
 def _prepare():
@@ -147,11 +160,18 @@ def _review_page(form, prepared: compose_service.Prepared):
     for problem in prepared.problems:
         flash(problem, "error")
     draft = prepared.draft
-    return render_page("messages/review.html", None, status=422 if prepared.problems else 200,
-                       form=form, draft=draft, people=prepared.people,
-                       estimate=prepared.estimate, problems=prepared.problems,
-                       when=scheduling.local(g.workspace, draft.scheduled_for),
-                       personalised=has_fields(draft.text))  # fmt: skip
+    return render_page(
+        "messages/review.html",
+        None,
+        status=422 if prepared.problems else 200,
+        form=form,
+        draft=draft,
+        people=prepared.people,
+        estimate=prepared.estimate,
+        problems=prepared.problems,
+        when=scheduling.local(g.workspace, draft.scheduled_for),
+        personalised=has_fields(draft.text),
+    )
 
 
 @bp.post("/review")
@@ -205,19 +225,22 @@ def _submit(send_key: str, draft: outbox.Draft, client):
         flash(send_state.replay_message(submitted.request), "info")
     elif not outbox.start(submitted.request, client):
         flash(send_state.queue_down_message(submitted.request), "info")
-    return redirect_to(url_for("messages.status", workspace_id=g.workspace.id,
-                               request_id=submitted.request.id))  # fmt: skip
+    return redirect_to(
+        url_for("messages.status", workspace_id=g.workspace.id, request_id=submitted.request.id)
+    )
 
 
 def _submit_existing(existing):
     flash(send_state.replay_message(existing), "info")
-    return redirect_to(url_for("messages.status", workspace_id=g.workspace.id,
-                               request_id=existing.id))  # fmt: skip
+    return redirect_to(
+        url_for("messages.status", workspace_id=g.workspace.id, request_id=existing.id)
+    )
 
 
 def _refused(message: str, status: int, request_row=None):
-    return render_page("messages/refused.html", "refused", status=status, message=message,
-                       send_request=request_row)  # fmt: skip
+    return render_page(
+        "messages/refused.html", "refused", status=status, message=message, send_request=request_row
+    )
 
 
 @bp.get("/sends/<int:request_id>")
@@ -230,11 +253,16 @@ def status(workspace_id, request_id):
     job = None
     if send_request.job_id:
         job = jobs.get_job(g.workspace, send_request.job_id)
-    return render_page("messages/status.html", "status", send_request=send_request, job=job,
-                       counts=outbox.counts(send_request),
-                       message_rows=outbox.messages_of(send_request, STATUS_ROWS),
-                       when=scheduling.local(g.workspace, send_request.scheduled_for),
-                       button_form=EmptyForm(formdata=None))  # fmt: skip
+    return render_page(
+        "messages/status.html",
+        "status",
+        send_request=send_request,
+        job=job,
+        counts=outbox.counts(send_request),
+        message_rows=outbox.messages_of(send_request, STATUS_ROWS),
+        when=scheduling.local(g.workspace, send_request.scheduled_for),
+        button_form=EmptyForm(formdata=None),
+    )
 
 
 @bp.get("/outbox/<int:message_id>/resend")
@@ -245,10 +273,12 @@ def confirm_resend(workspace_id, message_id):
         abort(404)
     if message.state != outbox.UNKNOWN:
         flash(_("Only a message whose outcome is unknown can be resent."), "error")
-        return redirect_to(url_for("messages.status", workspace_id=workspace_id,
-                                   request_id=message.request_id))  # fmt: skip
-    return render_page("messages/resend.html", None, message=message,
-                       button_form=EmptyForm(formdata=None))  # fmt: skip
+        return redirect_to(
+            url_for("messages.status", workspace_id=workspace_id, request_id=message.request_id)
+        )
+    return render_page(
+        "messages/resend.html", None, message=message, button_form=EmptyForm(formdata=None)
+    )
 
 
 @bp.post("/outbox/<int:message_id>/resend")
@@ -268,7 +298,9 @@ def resend(workspace_id, message_id):
     except (OutboxError, GoToneError, ServiceUnavailableError) as error:
         # No token: nothing was written, the resend can be confirmed again once it is set.
         flash(str(error), "error")
-        return redirect_to(url_for("messages.status", workspace_id=workspace_id,
-                                   request_id=message.request_id))  # fmt: skip
-    return redirect_to(url_for("messages.status", workspace_id=workspace_id,
-                               request_id=submitted.request.id))  # fmt: skip
+        return redirect_to(
+            url_for("messages.status", workspace_id=workspace_id, request_id=message.request_id)
+        )
+    return redirect_to(
+        url_for("messages.status", workspace_id=workspace_id, request_id=submitted.request.id)
+    )

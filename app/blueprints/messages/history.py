@@ -36,8 +36,14 @@ def _filters() -> tuple[HistoryFilterForm, service.Filters]:
 def _history(block: str = "history_table"):
     form, filters = _filters()
     result = service.search_messages(g.workspace, filters, _page())
-    return render_page("messages/history.html", block, form=form, result=result,
-                       args=filters.args(), refresh_form=EmptyForm(formdata=None))  # fmt: skip
+    return render_page(
+        "messages/history.html",
+        block,
+        form=form,
+        result=result,
+        args=filters.args(),
+        refresh_form=EmptyForm(formdata=None),
+    )
 
 
 @bp.get("/history")
@@ -58,8 +64,9 @@ def refresh_statuses(workspace_id):
     flash(_("Statuses refreshed from the gateway: %(count)s changed.", count=changed), "success")
     if is_fragment_request():
         return _history()
-    return redirect_to(url_for("messages.history", workspace_id=workspace_id,
-                               page=_page(), **filters.args()))  # fmt: skip
+    return redirect_to(
+        url_for("messages.history", workspace_id=workspace_id, page=_page(), **filters.args())
+    )
 
 
 @bp.get("/history.csv")
@@ -79,8 +86,12 @@ def message(workspace_id, message_id):
     found = service.get_message(g.workspace, message_id)
     if found is None:
         abort(404)
-    return render_page("messages/message.html", "message_status", message=found,
-                       refresh_form=EmptyForm(formdata=None))  # fmt: skip
+    return render_page(
+        "messages/message.html",
+        "message_status",
+        message=found,
+        refresh_form=EmptyForm(formdata=None),
+    )
 
 
 @bp.post("/history/<int:message_id>/refresh")
@@ -95,10 +106,15 @@ def refresh_message(workspace_id, message_id):
     service.refresh_statuses(g.workspace, [found.id])
     flash(_("Status refreshed from the gateway."), "success")
     if is_fragment_request():
-        return render_page("messages/message.html", "message_status", message=found,
-                           refresh_form=EmptyForm(formdata=None))  # fmt: skip
-    return redirect_to(url_for("messages.message", workspace_id=workspace_id,
-                               message_id=message_id))  # fmt: skip
+        return render_page(
+            "messages/message.html",
+            "message_status",
+            message=found,
+            refresh_form=EmptyForm(formdata=None),
+        )
+    return redirect_to(
+        url_for("messages.message", workspace_id=workspace_id, message_id=message_id)
+    )
 
 
 @bp.get("/gateway-history")

@@ -19,10 +19,13 @@ from .base import bp
 @bp.get("/scheduled")
 @workspace_required("workspace.view")
 def schedules(workspace_id):
-    rows = [(r, scheduling.local(g.workspace, r.scheduled_for))
-            for r in scheduling.upcoming(g.workspace)]  # fmt: skip
-    return render_page("messages/schedules.html", None, rows=rows,
-                       button_form=EmptyForm(formdata=None))  # fmt: skip
+    rows = [
+        (r, scheduling.local(g.workspace, r.scheduled_for))
+        for r in scheduling.upcoming(g.workspace)
+    ]
+    return render_page(
+        "messages/schedules.html", None, rows=rows, button_form=EmptyForm(formdata=None)
+    )
 
 
 def _request(request_id):
@@ -61,8 +64,9 @@ def edit_schedule(workspace_id, request_id):
         form.text.data = send_request.text
         form.send_on.data, form.send_at.data = moment.date(), moment.time().replace(second=0)
     status = 422 if form.errors else 200
-    return render_page("messages/schedule_edit.html", None, status=status, form=form,
-                       send_request=send_request)  # fmt: skip
+    return render_page(
+        "messages/schedule_edit.html", None, status=status, form=form, send_request=send_request
+    )
 
 
 @bp.post("/scheduled/<int:request_id>/cancel")
@@ -90,5 +94,4 @@ def send_missed(workspace_id, request_id):
     except ScheduleError as error:
         flash(str(error), "error")
         return _back(workspace_id)
-    return redirect_to(url_for("messages.status", workspace_id=workspace_id,
-                               request_id=request_id))  # fmt: skip
+    return redirect_to(url_for("messages.status", workspace_id=workspace_id, request_id=request_id))

@@ -16,8 +16,13 @@ from .base import bp
 
 
 def _list_page(form, status=200):
-    return render_page("messages/templates.html", None, status=status, form=form,
-                       templates=templates_service.list_templates(g.workspace))  # fmt: skip
+    return render_page(
+        "messages/templates.html",
+        None,
+        status=status,
+        form=form,
+        templates=templates_service.list_templates(g.workspace),
+    )
 
 
 @bp.get("/templates")
@@ -55,16 +60,18 @@ def edit_template(workspace_id, template_id):
     form = TemplateForm(obj=template)
     if form.validate_on_submit():
         try:
-            templates_service.save(g.workspace, current_user, form.name.data, form.text.data,
-                                   template)  # fmt: skip
+            templates_service.save(
+                g.workspace, current_user, form.name.data, form.text.data, template
+            )
         except TemplateError as error:
             form.name.errors.append(str(error))
         else:
             flash(_("Template saved."), "success")
             return redirect_to(url_for("messages.templates", workspace_id=workspace_id))
     status = 422 if form.errors else 200
-    return render_page("messages/template_edit.html", None, status=status, form=form,
-                       message_template=template)  # fmt: skip
+    return render_page(
+        "messages/template_edit.html", None, status=status, form=form, message_template=template
+    )
 
 
 @bp.post("/templates/<int:template_id>/delete")

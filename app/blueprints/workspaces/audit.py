@@ -14,5 +14,6 @@ from .base import bp
 @workspace_required("audit.view")
 def audit_log(workspace_id):
     page = request.args.get("page", 1, type=int)
-    return render_page("workspaces/audit.html", "audit_table",
-                       result=audit.list_events(g.workspace, page))  # fmt: skip
+    return render_page(
+        "workspaces/audit.html", "audit_table", result=audit.list_events(g.workspace, page)
+    )

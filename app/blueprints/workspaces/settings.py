@@ -66,8 +66,10 @@ def settings(workspace_id):
 def _flash_change(change) -> None:
     """What the settings form's save did, in one message."""
     if change.token_cleared:
-        message = _("Settings saved. The API token was removed because the gateway URL or "
-                    "API family changed: enter the token for the new gateway below.")  # fmt: skip
+        message = _(
+            "Settings saved. The API token was removed because the gateway URL or "
+            "API family changed: enter the token for the new gateway below."
+        )
         flash(message, "warning")
     elif change.token_stored:
         flash(_("Settings and token saved. Use “Test connection” to check them."), "success")

@@ -32,8 +32,13 @@ def home():
 
 
 def _index(form: WorkspaceForm, status: int = 200):
-    return render_page("workspaces/index.html", "workspace_form", status, form=form,
-                       memberships=workspaces.memberships_of(current_user))  # fmt: skip
+    return render_page(
+        "workspaces/index.html",
+        "workspace_form",
+        status,
+        form=form,
+        memberships=workspaces.memberships_of(current_user),
+    )
 
 
 @bp.get("/w")
@@ -57,9 +62,14 @@ def create():
 @workspace_required("workspace.view")
 def show(workspace_id):
     # The landing page is the dashboard (app/blueprints/dashboard.py renders its cards alone).
-    return render_page("dashboard/index.html", "dashboard_cards", **dashboard_context(),
-                       settings=gotone.get_settings(g.workspace),
-                       keyring_problem=keys.keyring_problem(), leave_form=EmptyForm())  # fmt: skip
+    return render_page(
+        "dashboard/index.html",
+        "dashboard_cards",
+        **dashboard_context(),
+        settings=gotone.get_settings(g.workspace),
+        keyring_problem=keys.keyring_problem(),
+        leave_form=EmptyForm(),
+    )
 
 
 @bp.post("/w/<int:workspace_id>/rename")

@@ -45,8 +45,16 @@ class ClaimedItem:
     claim: str
 
 
-_CLAIMED_COLUMNS = (JobItem.id, JobItem.job_id, JobItem.seq, JobItem.phone, JobItem.first_name,
-                    JobItem.last_name, JobItem.attempts, JobItem.uncertain)  # fmt: skip
+_CLAIMED_COLUMNS = (
+    JobItem.id,
+    JobItem.job_id,
+    JobItem.seq,
+    JobItem.phone,
+    JobItem.first_name,
+    JobItem.last_name,
+    JobItem.attempts,
+    JobItem.uncertain,
+)
 
 
 def claim_items(job_id: int, limit: int = 1) -> list[ClaimedItem]:
@@ -71,7 +79,7 @@ def claim_items(job_id: int, limit: int = 1) -> list[ClaimedItem]:
                 JobItem.job_id == job_id,
                 JobItem.state == states.QUEUED,
                 JobItem.not_before <= time.time(),
-            )  # fmt: skip
+            )
             .order_by(JobItem.seq)
             .limit(max(1, limit))
             .with_for_update(skip_locked=True)
@@ -87,7 +95,7 @@ def claim_items(job_id: int, limit: int = 1) -> list[ClaimedItem]:
                 claim=token,
                 lease_until=utcnow() + lease,
                 attempts=table.c.attempts + 1,
-            )  # fmt: skip
+            )
             .returning(*(table.c[column.key] for column in _CLAIMED_COLUMNS))
         ).all()
         db.session.commit()
@@ -132,9 +140,16 @@ def finish_item(
     and the runner's next slot UPDATE commits the item with it (see work_items).
     """
     finish_item_sql, count_sql = _finish_statements(counter, tuple(sorted(more)))
-    result = execute_dml(finish_item_sql, {
-        "b_id": item.id, "b_claim": item.claim, "b_state": state, "b_outcome": outcome,
-        "b_reason": reason})  # fmt: skip
+    result = execute_dml(
+        finish_item_sql,
+        {
+            "b_id": item.id,
+            "b_claim": item.claim,
+            "b_state": state,
+            "b_outcome": outcome,
+            "b_reason": reason,
+        },
+    )
     finished = Finished(False)
     if result.rowcount == 1:
         values = {"b_job": item.job_id, "b_now": utcnow()}
@@ -155,14 +170,14 @@ def _finish_statements(counter: str, more: tuple[str, ...]) -> tuple[Any, Any]:
             items.c.id == bindparam("b_id"),
             items.c.claim == bindparam("b_claim"),
             items.c.state == states.ITEM_RUNNING,
-        )  # fmt: skip
+        )
         .values(
             state=bindparam("b_state"),
             outcome=bindparam("b_outcome"),
             reason=bindparam("b_reason", type_=items.c.reason.type),
             claim=None,
             lease_until=None,
-        )  # fmt: skip
+        )
     )
     values: dict[str, Any] = {
         counter: jobs_table.c[counter] + 1,
@@ -170,19 +185,28 @@ def _finish_statements(counter: str, more: tuple[str, ...]) -> tuple[Any, Any]:
     }
     for name in more:
         values[name] = jobs_table.c[name] + bindparam(f"b_{name}", type_=Integer())
-    count = (update(jobs_table).where(jobs_table.c.id == bindparam("b_job")).values(**values)
-             .returning(jobs_table.c.state))  # fmt: skip
+    count = (
+        update(jobs_table)
+        .where(jobs_table.c.id == bindparam("b_job"))
+        .values(**values)
+        .returning(jobs_table.c.state)
+    )
     return finish, count
 
 
-def release_item(item: ClaimedItem, *, delay: float = 0.0, uncertain: bool | None = None,
-                 attempted: bool = True) -> None:  # fmt: skip
+def release_item(
+    item: ClaimedItem, *, delay: float = 0.0, uncertain: bool | None = None, attempted: bool = True
+) -> None:
     """Give a claimed item back to the queue, to be tried again after `delay` (commits).
 
     attempted=False: the gateway never saw it (rate limited), so the attempt does not count.
     """
-    values: dict[str, Any] = {"state": states.QUEUED, "claim": None, "lease_until": None,
-                              "not_before": time.time() + delay}  # fmt: skip
+    values: dict[str, Any] = {
+        "state": states.QUEUED,
+        "claim": None,
+        "lease_until": None,
+        "not_before": time.time() + delay,
+    }
     if uncertain:
         values["uncertain"] = True
     if not attempted:
@@ -191,7 +215,7 @@ def release_item(item: ClaimedItem, *, delay: float = 0.0, uncertain: bool | Non
         update(JobItem)
         .where(
             JobItem.id == item.id, JobItem.claim == item.claim, JobItem.state == states.ITEM_RUNNING
-        )  # fmt: skip
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -211,10 +235,10 @@ def give_back(items: list[ClaimedItem]) -> None:
                 JobItem.id == item.id,
                 JobItem.claim == item.claim,
                 JobItem.state == states.ITEM_RUNNING,
-            )  # fmt: skip
+            )
             .values(
                 state=states.QUEUED, claim=None, lease_until=None, attempts=JobItem.attempts - 1
-            )  # fmt: skip
+            )
             .execution_options(synchronize_session=False)
         )
     job_id = items[0].job_id
@@ -230,9 +254,11 @@ def give_back(items: list[ClaimedItem]) -> None:
         ).rowcount
         if failed:
             db.session.execute(
-                update(Job).where(Job.id == job_id).values(failed=Job.failed + failed)
+                update(Job)
+                .where(Job.id == job_id)
+                .values(failed=Job.failed + failed)
                 .execution_options(synchronize_session=False)
-            )  # fmt: skip
+            )
     db.session.commit()
 
 
@@ -263,9 +289,11 @@ def sweep() -> list[int]:
     for job_id, seen in stale:
         guard = Job.heartbeat_at.is_(None) if seen is None else Job.heartbeat_at == seen
         result = execute_dml(
-            update(Job).where(Job.id == job_id, guard).values(heartbeat_at=now)
+            update(Job)
+            .where(Job.id == job_id, guard)
+            .values(heartbeat_at=now)
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
         if result.rowcount == 1:
             woken.append(job_id)
     db.session.commit()
@@ -275,6 +303,10 @@ def sweep() -> list[int]:
 def forget_heartbeat(job_id: int) -> None:
     """The sweeper could not wake the job (queue down): the next round tries again (commits)."""
     db.session.rollback()
-    db.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=None)
-                       .execution_options(synchronize_session=False))  # fmt: skip
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(heartbeat_at=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()

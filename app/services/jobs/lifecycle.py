@@ -19,12 +19,26 @@ from .. import audit
 from ..dml import execute_dml
 
 
-def create_job(workspace: Workspace, actor: User, kind: str, state: str, group_uid: str,
-               group_name: str, **fields: Any) -> Job:  # fmt: skip
+def create_job(
+    workspace: Workspace,
+    actor: User,
+    kind: str,
+    state: str,
+    group_uid: str,
+    group_name: str,
+    **fields: Any,
+) -> Job:
     """Add a job row (flushes, does not commit: the caller finishes its own work first)."""
-    job = Job(workspace_id=workspace.id, created_by_id=actor.id, kind=kind, state=state,
-              group_uid=group_uid, group_name=group_name[:255], heartbeat_at=utcnow(),
-              **fields)  # fmt: skip
+    job = Job(
+        workspace_id=workspace.id,
+        created_by_id=actor.id,
+        kind=kind,
+        state=state,
+        group_uid=group_uid,
+        group_name=group_name[:255],
+        heartbeat_at=utcnow(),
+        **fields,
+    )
     db.session.add(job)
     db.session.flush()
     return job
@@ -42,8 +56,14 @@ def start(job: Job, actor: User) -> None:
     if result.rowcount != 1:
         db.session.rollback()
         raise JobStateError(_("This import cannot be started now."))
-    audit.record(actor, _workspace_of(job), "import.started", str(job.id), group=job.group_uid,
-                 contacts=job.to_process)  # fmt: skip
+    audit.record(
+        actor,
+        _workspace_of(job),
+        "import.started",
+        str(job.id),
+        group=job.group_uid,
+        contacts=job.to_process,
+    )
     db.session.commit()
 
 
@@ -60,8 +80,9 @@ def cancel(job: Job, actor: User) -> None:
         db.session.rollback()
         raise JobStateError(_("This job has already finished."))
     cancel_queued(job.id)
-    audit.record(actor, _workspace_of(job), f"{job.kind}.cancelled", str(job.id),
-                 group=job.group_uid)  # fmt: skip
+    audit.record(
+        actor, _workspace_of(job), f"{job.kind}.cancelled", str(job.id), group=job.group_uid
+    )
     db.session.commit()
     db.session.refresh(job)
 
@@ -76,9 +97,11 @@ def cancel_queued(job_id: int) -> int:
     ).rowcount
     if stopped:
         db.session.execute(
-            update(Job).where(Job.id == job_id).values(cancelled=Job.cancelled + stopped)
+            update(Job)
+            .where(Job.id == job_id)
+            .values(cancelled=Job.cancelled + stopped)
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
     return stopped
 
 
@@ -108,7 +131,7 @@ def fail_job(job_id: int, message: str) -> None:
         .where(Job.id == job_id, Job.state.not_in(states.JOB_FINAL))
         .values(
             state=states.FAILED, error=message, finished_at=utcnow(), failed=Job.failed + failed
-        )  # fmt: skip
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -129,8 +152,9 @@ def complete_job(job_id: int, final_state: str = states.DONE) -> bool:
 def beat(job_id: int, until_seconds: float = 0.0) -> None:
     """Say a worker looks after this job until now + until_seconds (commits)."""
     db.session.execute(
-        update(Job).where(Job.id == job_id)
+        update(Job)
+        .where(Job.id == job_id)
         .values(heartbeat_at=utcnow() + timedelta(seconds=until_seconds))
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     db.session.commit()

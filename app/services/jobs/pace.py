@@ -96,9 +96,15 @@ def take_slot(workspace_id: int, interval: float | None = None) -> float:
     # most 0.5 % of W that stays within `calls` at any pace, and the rest of the slack (see
     # slot_interval) is left for the calls' jitter on their way to the gateway.
     late = min(interval / 2, 0.005 * current_app.config["JOBS_PACE_WINDOW"])
-    taken = execute_dml(_slot_statement(), {
-        "b_workspace": workspace_id, "b_now": now, "b_late": late, "b_interval": interval,
-    }).rowcount  # fmt: skip
+    taken = execute_dml(
+        _slot_statement(),
+        {
+            "b_workspace": workspace_id,
+            "b_now": now,
+            "b_late": late,
+            "b_interval": interval,
+        },
+    ).rowcount
     db.session.commit()
     if taken == 1:
         return 0.0
@@ -118,7 +124,7 @@ def _slot_statement() -> Any:
             next_at=case(
                 (table.c.next_at > now - late, table.c.next_at + interval), else_=now + interval
             )
-        )  # fmt: skip
+        )
     )
 
 

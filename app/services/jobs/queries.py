@@ -44,13 +44,18 @@ def list_jobs(workspace: Workspace, page: int = 1, per_page: int = PER_PAGE) -> 
 
 def rejected_items(job_id: int, limit: int, after_seq: int = 0) -> list[JobItem]:
     """Up to `limit` of the job's rejected and failed lines after row `after_seq`, in order."""
-    return list(db.session.scalars(
-        select(JobItem)
-        .where(JobItem.job_id == job_id, JobItem.seq > after_seq,
-               JobItem.state.in_((states.ITEM_REJECTED, states.ITEM_FAILED)))
-        .order_by(JobItem.seq)
-        .limit(limit)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(JobItem)
+            .where(
+                JobItem.job_id == job_id,
+                JobItem.seq > after_seq,
+                JobItem.state.in_((states.ITEM_REJECTED, states.ITEM_FAILED)),
+            )
+            .order_by(JobItem.seq)
+            .limit(limit)
+        )
+    )
 
 
 def item_counts(job_id: int) -> dict[tuple[str, str | None], int]:

@@ -58,9 +58,14 @@ def _claim(request_id: int, texts: dict[str, str] | None = None, **where) -> dic
     personalised row needs its own text for the call; no second query).
     """
     now = utcnow()
-    rows = db.session.execute(_claim_statement(tuple(sorted(where))), {
-        "b_request": request_id, "b_now": now, **{f"b_{k}": v for k, v in where.items()},
-    }).all()  # fmt: skip
+    rows = db.session.execute(
+        _claim_statement(tuple(sorted(where))),
+        {
+            "b_request": request_id,
+            "b_now": now,
+            **{f"b_{k}": v for k, v in where.items()},
+        },
+    ).all()
     db.session.commit()
     if texts is not None:
         texts.update((phone, text) for _mid, phone, text in rows)
@@ -79,7 +84,7 @@ def _claim_statement(keys: tuple[str, ...]) -> Any:
             table.c.request_id == bindparam("b_request"),
             table.c.state == QUEUED,
             *[table.c[k] == bindparam(f"b_{k}") for k in keys],
-        )  # fmt: skip
+        )
         .values(state=SENDING, attempts=table.c.attempts + 1, attempted_at=now, updated_at=now)
         .returning(table.c.id, table.c.phone, table.c.text)
     )
@@ -98,15 +103,17 @@ def _settle_statement(keys: tuple[str, ...]) -> Any:
 
 def _touch(claimed: dict[str, int]) -> None:
     db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(claimed.values()))
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimed.values()))
         .values(attempts=OutboxMessage.attempts + 1, attempted_at=utcnow())
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     db.session.commit()
 
 
-def _mark(claimed: dict[str, int], state: str, error: str | None, *,
-          from_state: str = SENDING) -> None:  # fmt: skip
+def _mark(
+    claimed: dict[str, int], state: str, error: str | None, *, from_state: str = SENDING
+) -> None:
     if not claimed:
         return
     db.session.execute(
@@ -136,9 +143,18 @@ class SendSpec:
 
     @classmethod
     def of(cls, request: SendRequest) -> SendSpec:
-        return cls(request.id, request.workspace_id, request.personalised, request.text,
-                   request.type, request.sender_id, request.dlt_template_id, request.language,
-                   request.gender, request.media_url)  # fmt: skip
+        return cls(
+            request.id,
+            request.workspace_id,
+            request.personalised,
+            request.text,
+            request.type,
+            request.sender_id,
+            request.dlt_template_id,
+            request.language,
+            request.gender,
+            request.media_url,
+        )
 
 
 class Call(enum.Enum):
@@ -155,9 +171,13 @@ class CallResult:
     retry_after: float = 0.0  # RATE_LIMITED: the gateway's window, in seconds
 
 
-def _call(client: GoToneClient, request: SendRequest | SendSpec, claimed: dict[str, int],
-          text: str | None = None,
-          settled: set[str | None] | None = None) -> CallResult:  # fmt: skip
+def _call(
+    client: GoToneClient,
+    request: SendRequest | SendSpec,
+    claimed: dict[str, int],
+    text: str | None = None,
+    settled: set[str | None] | None = None,
+) -> CallResult:
     """One gateway call for the claimed rows; settle them, and say how it ended.
 
     `settled`, when given, receives the states the rows were left in (None for a row another
@@ -166,11 +186,15 @@ def _call(client: GoToneClient, request: SendRequest | SendSpec, claimed: dict[s
     settled = set() if settled is None else settled
     try:
         result = client.send_sms(
-            list(claimed), text if text is not None else request.text,
-            sender_id=request.sender_id, type=request.type,
-            dlt_template_id=request.dlt_template_id, language=request.language,
-            gender=request.gender, media_url=request.media_url,
-        )  # fmt: skip
+            list(claimed),
+            text if text is not None else request.text,
+            sender_id=request.sender_id,
+            type=request.type,
+            dlt_template_id=request.dlt_template_id,
+            language=request.language,
+            gender=request.gender,
+            media_url=request.media_url,
+        )
     except RateLimitedError as error:
         # 429: the gateway did not process the call.
         _mark(claimed, QUEUED, None)
@@ -199,11 +223,14 @@ def _settle(claimed: dict[str, int], result: SendResult, workspace_id: int) -> s
         report = reports.get(phone)
         values: dict[str, Any]
         if report is not None:
-            values = {"state": FAILED if report.is_failed else ACCEPTED,
-                      "gateway_uid": report.uid, "gateway_status": report.status[:255],
-                      "gateway_cost": None if report.cost is None else str(report.cost)[:32],
-                      "sent_at": now,
-                      "error": report.status if report.is_failed else None}  # fmt: skip
+            values = {
+                "state": FAILED if report.is_failed else ACCEPTED,
+                "gateway_uid": report.uid,
+                "gateway_status": report.status[:255],
+                "gateway_cost": None if report.cost is None else str(report.cost)[:32],
+                "sent_at": now,
+                "error": report.status if report.is_failed else None,
+            }
         elif errors:
             mine = [e for e in result.errors if phone in _DIGITS.sub("", e)]
             values = {"state": FAILED, "error": " ".join(mine) or errors}
@@ -233,7 +260,7 @@ def finish_if_done(request_id: int) -> bool:
     pending = db.session.scalar(
         select(func.count()).where(
             OutboxMessage.request_id == request_id, OutboxMessage.state.in_((QUEUED, SENDING))
-        )  # fmt: skip
+        )
     )
     done = False
     if not pending:
@@ -263,7 +290,7 @@ def refresh(request: SendRequest) -> SendRequest:
                     state=CANCELLED if job.state == job_states.CANCELLED else FAILED,
                     error=reason,
                     updated_at=utcnow(),
-                )  # fmt: skip
+                )
                 .execution_options(synchronize_session=False)
             )
             db.session.commit()

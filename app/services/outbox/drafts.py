@@ -48,12 +48,16 @@ class Draft:
 
     def fingerprint(self) -> str:
         payload = {
-            "text": self.text, "type": self.type, "sender_id": self.sender_id or "",
-            "dlt": self.dlt_template_id or "", "language": self.language or "",
-            "gender": self.gender or "", "media_url": self.media_url or "",
+            "text": self.text,
+            "type": self.type,
+            "sender_id": self.sender_id or "",
+            "dlt": self.dlt_template_id or "",
+            "language": self.language or "",
+            "gender": self.gender or "",
+            "media_url": self.media_url or "",
             "scheduled_for": self.scheduled_for.isoformat() if self.scheduled_for else "",
             "recipients": sorted(asdict(r).__repr__() for r in self.recipients),
-        }  # fmt: skip
+        }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -68,7 +72,7 @@ def find(workspace: Workspace, request_id: int) -> SendRequest | None:
     return db.session.scalar(
         select(SendRequest).where(
             SendRequest.id == request_id, SendRequest.workspace_id == workspace.id
-        )  # fmt: skip
+        )
     )
 
 
@@ -76,7 +80,7 @@ def find_message(workspace: Workspace, message_id: int) -> OutboxMessage | None:
     return db.session.scalar(
         select(OutboxMessage).where(
             OutboxMessage.id == message_id, OutboxMessage.workspace_id == workspace.id
-        )  # fmt: skip
+        )
     )
 
 
@@ -84,12 +88,19 @@ def by_key(workspace: Workspace, send_key: str) -> SendRequest | None:
     return db.session.scalar(
         select(SendRequest).where(
             SendRequest.workspace_id == workspace.id, SendRequest.send_key == send_key
-        )  # fmt: skip
+        )
     )
 
 
-def submit(workspace: Workspace, actor: User, send_key: str, draft: Draft,
-           *, wait: float = 0.0, resend_of: OutboxMessage | None = None) -> Submitted:  # fmt: skip
+def submit(
+    workspace: Workspace,
+    actor: User,
+    send_key: str,
+    draft: Draft,
+    *,
+    wait: float = 0.0,
+    resend_of: OutboxMessage | None = None,
+) -> Submitted:
     """Claim the key and write the request with one queued message per recipient (commits).
 
     Same key + payload: the existing request (replayed=True) — or InFlightError while its
@@ -109,16 +120,28 @@ def submit(workspace: Workspace, actor: User, send_key: str, draft: Draft,
             if existing is None:  # pragma: no cover - the claim failed for another reason
                 raise
         else:
-            audit.record(actor, workspace, "message.scheduled" if draft.scheduled_for else
-                         ("message.resent" if resend_of else "message.sent"), str(request.id),
-                         recipients=request.recipients, units=request.units, type=request.type,
-                         scheduled_for=draft.scheduled_for.isoformat() if draft.scheduled_for
-                         else None, resend_of=resend_of.id if resend_of else None)  # fmt: skip
+            audit.record(
+                actor,
+                workspace,
+                "message.scheduled"
+                if draft.scheduled_for
+                else ("message.resent" if resend_of else "message.sent"),
+                str(request.id),
+                recipients=request.recipients,
+                units=request.units,
+                type=request.type,
+                scheduled_for=draft.scheduled_for.isoformat() if draft.scheduled_for else None,
+                resend_of=resend_of.id if resend_of else None,
+            )
             db.session.commit()
             return Submitted(request, False)
     if existing.fingerprint != fingerprint:
-        raise KeyReusedError(_("This form was already used for a different message. "
-                               "Open the compose page again to send another one."))  # fmt: skip
+        raise KeyReusedError(
+            _(
+                "This form was already used for a different message. "
+                "Open the compose page again to send another one."
+            )
+        )
     deadline = time.monotonic() + wait
     while _in_flight(existing):
         if time.monotonic() >= deadline:
@@ -136,25 +159,42 @@ def _in_flight(request: SendRequest) -> bool:
     pending = db.session.scalar(
         select(func.count()).where(
             OutboxMessage.request_id == request.id, OutboxMessage.state.in_((QUEUED, SENDING))
-        )  # fmt: skip
+        )
     )
     db.session.commit()
     return bool(pending)
 
 
-def _write(workspace: Workspace, actor: User, send_key: str, fingerprint: str, draft: Draft,
-           resend_of: OutboxMessage | None) -> SendRequest:  # fmt: skip
+def _write(
+    workspace: Workspace,
+    actor: User,
+    send_key: str,
+    fingerprint: str,
+    draft: Draft,
+    resend_of: OutboxMessage | None,
+) -> SendRequest:
     personalised = draft.personalised
     request = SendRequest(
-        workspace_id=workspace.id, created_by_id=actor.id, created_by_email=actor.email,
-        send_key=send_key, fingerprint=fingerprint, type=draft.type, text=draft.text,
-        personalised=personalised, sender_id=draft.sender_id or None,
-        dlt_template_id=draft.dlt_template_id or None, language=draft.language or None,
-        gender=draft.gender or None, media_url=draft.media_url or None, source=draft.source,
-        recipients=len(draft.recipients), scheduled_for=draft.scheduled_for,
-        timezone=draft.timezone, state=SCHEDULED if draft.scheduled_for else QUEUED,
+        workspace_id=workspace.id,
+        created_by_id=actor.id,
+        created_by_email=actor.email,
+        send_key=send_key,
+        fingerprint=fingerprint,
+        type=draft.type,
+        text=draft.text,
+        personalised=personalised,
+        sender_id=draft.sender_id or None,
+        dlt_template_id=draft.dlt_template_id or None,
+        language=draft.language or None,
+        gender=draft.gender or None,
+        media_url=draft.media_url or None,
+        source=draft.source,
+        recipients=len(draft.recipients),
+        scheduled_for=draft.scheduled_for,
+        timezone=draft.timezone,
+        state=SCHEDULED if draft.scheduled_for else QUEUED,
         dispatched_at=None if draft.scheduled_for else utcnow(),
-    )  # fmt: skip
+    )
     db.session.add(request)
     db.session.flush()
     _write_messages(request, draft.recipients, actor, resend_of)
@@ -165,8 +205,12 @@ def _write(workspace: Workspace, actor: User, send_key: str, fingerprint: str, d
     return request
 
 
-def _write_messages(request: SendRequest, recipients: list[merge.Recipient], actor: User,
-                    resend_of: OutboxMessage | None = None) -> None:  # fmt: skip
+def _write_messages(
+    request: SendRequest,
+    recipients: list[merge.Recipient],
+    actor: User,
+    resend_of: OutboxMessage | None = None,
+) -> None:
     chunks = max(1, -(-len(recipients) // MAX_CALL))
     size = -(-len(recipients) // chunks)  # even chunks of at most 100
     worst = units = 0
@@ -175,14 +219,26 @@ def _write_messages(request: SendRequest, recipients: list[merge.Recipient], act
         text = merge.render(request.text, person) if request.personalised else request.text
         segments = message_segments(text, request.type).segments
         worst, units = max(worst, segments), units + segments
-        rows.append({
-            "request_id": request.id, "workspace_id": request.workspace_id,
-            "sent_by_id": actor.id, "seq": seq, "chunk": seq // size, "phone": person.phone,
-            "first_name": person.first_name[:100], "last_name": person.last_name[:100],
-            "text": text, "segments": segments, "units": segments, "state": QUEUED,
-            "resend_of_id": resend_of.id if resend_of else None,
-            "created_at": utcnow(), "updated_at": utcnow(), "attempts": 0,
-        })  # fmt: skip
+        rows.append(
+            {
+                "request_id": request.id,
+                "workspace_id": request.workspace_id,
+                "sent_by_id": actor.id,
+                "seq": seq,
+                "chunk": seq // size,
+                "phone": person.phone,
+                "first_name": person.first_name[:100],
+                "last_name": person.last_name[:100],
+                "text": text,
+                "segments": segments,
+                "units": segments,
+                "state": QUEUED,
+                "resend_of_id": resend_of.id if resend_of else None,
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+                "attempts": 0,
+            }
+        )
     db.session.execute(OutboxMessage.__table__.insert(), rows)
     request.segments, request.units = worst, units
 
@@ -210,7 +266,8 @@ def messages_of(request: SendRequest, limit: int | None = None) -> list[OutboxMe
 
 def counts(request: SendRequest) -> dict[str, int]:
     rows = db.session.execute(
-        select(OutboxMessage.state, func.count()).where(OutboxMessage.request_id == request.id)
+        select(OutboxMessage.state, func.count())
+        .where(OutboxMessage.request_id == request.id)
         .group_by(OutboxMessage.state)
-    )  # fmt: skip
+    )
     return {state: n for state, n in rows}

@@ -21,13 +21,20 @@ def resend(workspace: Workspace, actor: User, message: OutboxMessage) -> Submitt
     # The client first: without a token nothing is written, so the resend key stays unused.
     client = client_for(workspace)
     original = message.request
-    draft = Draft(text=message.text, type=original.type,
-                  recipients=[merge.Recipient(message.phone)], sender_id=original.sender_id,
-                  dlt_template_id=original.dlt_template_id, language=original.language,
-                  gender=original.gender, media_url=original.media_url,
-                  source={"resend_of": message.id})  # fmt: skip
-    submitted = submit(workspace, actor, f"resend-{message.id}", draft, resend_of=message,
-                       wait=IN_FLIGHT_WAIT)  # fmt: skip
+    draft = Draft(
+        text=message.text,
+        type=original.type,
+        recipients=[merge.Recipient(message.phone)],
+        sender_id=original.sender_id,
+        dlt_template_id=original.dlt_template_id,
+        language=original.language,
+        gender=original.gender,
+        media_url=original.media_url,
+        source={"resend_of": message.id},
+    )
+    submitted = submit(
+        workspace, actor, f"resend-{message.id}", draft, resend_of=message, wait=IN_FLIGHT_WAIT
+    )
     if not submitted.replayed:
         start(submitted.request, client)
     return submitted

@@ -46,8 +46,11 @@ def wake_job(job_id: int) -> bool:
     try:
         wake(job_id, copies=current_app.config["JOBS_RUNNERS"])
     except Exception:  # redis ConnectionError, sqlite3.OperationalError of the queue file...
-        log.warning("send job %s: the job queue is unavailable; the sweeper will start it",
-                    job_id, exc_info=True)  # fmt: skip
+        log.warning(
+            "send job %s: the job queue is unavailable; the sweeper will start it",
+            job_id,
+            exc_info=True,
+        )
         return False
     try:
         jobs_service.beat(job_id)  # only spares the sweeper a second wake
@@ -70,24 +73,48 @@ def add_job(request: SendRequest) -> None:
     else:
         items = [(chunk, None) for chunk in sorted({chunk for _s, chunk, _p in keys})]
     # heartbeat None: no runner was ever queued for it; the sweeper wakes such a job at once.
-    job = Job(workspace_id=request.workspace_id, created_by_id=request.created_by_id,
-              kind=SEND_JOB, state=job_states.RUNNING, group_uid="",
-              group_name=_("Send #%(id)s", id=request.id)[:255], to_process=len(items),
-              started_at=utcnow(), heartbeat_at=None,
-              options={"request_id": request.id})  # fmt: skip
+    job = Job(
+        workspace_id=request.workspace_id,
+        created_by_id=request.created_by_id,
+        kind=SEND_JOB,
+        state=job_states.RUNNING,
+        group_uid="",
+        group_name=_("Send #%(id)s", id=request.id)[:255],
+        to_process=len(items),
+        started_at=utcnow(),
+        heartbeat_at=None,
+        options={"request_id": request.id},
+    )
     db.session.add(job)
     db.session.flush()
     if items:
-        db.session.execute(JobItem.__table__.insert(), [
-            {"job_id": job.id, "seq": seq, "state": job_states.QUEUED, "phone": phone,
-             "raw_phone": "", "first_name": "", "last_name": "", "attempts": 0,
-             "uncertain": False, "not_before": 0.0}
-            for seq, phone in items
-        ])  # fmt: skip
-    taken = execute_dml(
-        update(SendRequest).where(SendRequest.id == request.id, SendRequest.job_id.is_(None))
-        .values(job_id=job.id).execution_options(synchronize_session=False)
-    ).rowcount == 1  # fmt: skip
+        db.session.execute(
+            JobItem.__table__.insert(),
+            [
+                {
+                    "job_id": job.id,
+                    "seq": seq,
+                    "state": job_states.QUEUED,
+                    "phone": phone,
+                    "raw_phone": "",
+                    "first_name": "",
+                    "last_name": "",
+                    "attempts": 0,
+                    "uncertain": False,
+                    "not_before": 0.0,
+                }
+                for seq, phone in items
+            ],
+        )
+    taken = (
+        execute_dml(
+            update(SendRequest)
+            .where(SendRequest.id == request.id, SendRequest.job_id.is_(None))
+            .values(job_id=job.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     if taken:
         set_committed_value(request, "job_id", job.id)
     else:  # another sweeper gave it a job meanwhile (never inside submit): drop this one
@@ -136,20 +163,29 @@ def _handle_item(
     if item.attempts > 1 or item.uncertain:
         # An earlier attempt of this item was cut off: rows it left `sending` (its worker
         # died mid-call) may have reached the gateway. A first attempt has none to find.
-        stale = dict(db.session.execute(
-            select(OutboxMessage.phone, OutboxMessage.id).where(
-                OutboxMessage.request_id == request_id, OutboxMessage.state == SENDING,
-                *[getattr(OutboxMessage, k) == v for k, v in where.items()])
-        ).all())  # fmt: skip
+        stale = dict(
+            db.session.execute(
+                select(OutboxMessage.phone, OutboxMessage.id).where(
+                    OutboxMessage.request_id == request_id,
+                    OutboxMessage.state == SENDING,
+                    *[getattr(OutboxMessage, k) == v for k, v in where.items()],
+                )
+            ).all()
+        )
         _mark(stale, UNKNOWN, _("The worker stopped during the gateway call."))
     texts: dict[str, str] = {}
     claimed = _claim(request_id, texts if request.personalised else None, **where)
     if not claimed:
         # Nothing left to send: an earlier attempt settled the rows and its worker died
         # before it counted the item. Count it as the rows ended.
-        ended = set(db.session.scalars(select(OutboxMessage.state).where(
-            OutboxMessage.request_id == request_id,
-            *[getattr(OutboxMessage, k) == v for k, v in where.items()])))  # fmt: skip
+        ended = set(
+            db.session.scalars(
+                select(OutboxMessage.state).where(
+                    OutboxMessage.request_id == request_id,
+                    *[getattr(OutboxMessage, k) == v for k, v in where.items()],
+                )
+            )
+        )
         return _finish(item, ended)
     text = next(iter(texts.values())) if request.personalised else None
     settled: set[str | None] = set()
@@ -166,8 +202,11 @@ def _handle_item(
         _mark(claimed, FAILED, _("The gateway could not be reached; nothing was sent."))
         settled = {None}
     if None in settled:  # some row was not ours to settle: read what it became
-        settled = set(db.session.scalars(select(OutboxMessage.state).where(
-            OutboxMessage.id.in_(list(claimed.values())))))  # fmt: skip
+        settled = set(
+            db.session.scalars(
+                select(OutboxMessage.state).where(OutboxMessage.id.in_(list(claimed.values())))
+            )
+        )
         db.session.commit()
     return _finish(item, settled)
 

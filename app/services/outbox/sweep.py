@@ -58,32 +58,44 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
 
 def abandon_sending(now: datetime, cutoff: datetime) -> int:
     """`sending` rows older than `cutoff` that no live job item holds → `unknown` (commits)."""
-    item_seq = case((SendRequest.personalised.is_(True), OutboxMessage.seq),
-                    else_=OutboxMessage.chunk)  # fmt: skip
+    item_seq = case(
+        (SendRequest.personalised.is_(True), OutboxMessage.seq), else_=OutboxMessage.chunk
+    )
     live = (
         select(JobItem.id)
-        .where(JobItem.job_id == SendRequest.job_id, JobItem.seq == item_seq,
-               JobItem.state == job_states.ITEM_RUNNING, JobItem.lease_until >= now)
+        .where(
+            JobItem.job_id == SendRequest.job_id,
+            JobItem.seq == item_seq,
+            JobItem.state == job_states.ITEM_RUNNING,
+            JobItem.lease_until >= now,
+        )
         .exists()
-    )  # fmt: skip
+    )
     rows = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.request_id)
         .join(SendRequest, SendRequest.id == OutboxMessage.request_id)
-        .where(OutboxMessage.state == SENDING,
-               func.coalesce(OutboxMessage.attempted_at, OutboxMessage.updated_at) < cutoff,
-               ~live)
-    ).all()  # fmt: skip
+        .where(
+            OutboxMessage.state == SENDING,
+            func.coalesce(OutboxMessage.attempted_at, OutboxMessage.updated_at) < cutoff,
+            ~live,
+        )
+    ).all()
     if not rows:
         db.session.commit()
         return 0
     changed = execute_dml(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_([mid for mid, _r in rows]), OutboxMessage.state == SENDING)
-        .values(state=UNKNOWN, updated_at=utcnow(),
-                error=_("The sending process stopped during the gateway call: the gateway may "
-                        "or may not have received it."))
+        .values(
+            state=UNKNOWN,
+            updated_at=utcnow(),
+            error=_(
+                "The sending process stopped during the gateway call: the gateway may "
+                "or may not have received it."
+            ),
+        )
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     db.session.commit()
     for request_id in sorted({r for _m, r in rows}):
         finish_if_done(request_id)
@@ -98,12 +110,18 @@ def start_orphans(cutoff: datetime) -> int:
     queued = select(OutboxMessage.id).where(has, OutboxMessage.state == QUEUED).exists()
     sending = select(OutboxMessage.id).where(has, OutboxMessage.state == SENDING).exists()
     orphans = db.session.scalars(
-        select(SendRequest.id).where(
-            and_(SendRequest.state == QUEUED, SendRequest.job_id.is_(None),
-                 func.coalesce(SendRequest.dispatched_at, SendRequest.updated_at) < cutoff,
-                 queued, ~sending))
+        select(SendRequest.id)
+        .where(
+            and_(
+                SendRequest.state == QUEUED,
+                SendRequest.job_id.is_(None),
+                func.coalesce(SendRequest.dispatched_at, SendRequest.updated_at) < cutoff,
+                queued,
+                ~sending,
+            )
+        )
         .order_by(SendRequest.id)
-    ).all()  # fmt: skip
+    ).all()
     db.session.commit()
     started = 0
     for request_id in orphans:
