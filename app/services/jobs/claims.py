@@ -23,7 +23,7 @@ from ...models import Job, JobItem
 from ...models import jobs as states
 from ...models.types import UTCDateTime, utcnow
 from ..dml import execute_dml
-from .lifecycle import cancel_queued
+from .lifecycle import cancel_queued, settle_queued
 
 
 @dataclass(frozen=True)
@@ -246,19 +246,7 @@ def give_back(items: list[ClaimedItem]) -> None:
     if state == states.CANCELLED:
         cancel_queued(job_id)
     elif state == states.FAILED:
-        failed = execute_dml(
-            update(JobItem)
-            .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED)
-            .values(state=states.ITEM_FAILED, outcome="error", reason=error)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if failed:
-            db.session.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(failed=Job.failed + failed)
-                .execution_options(synchronize_session=False)
-            )
+        settle_queued(job_id, "failed", state=states.ITEM_FAILED, outcome="error", reason=error)
     db.session.commit()
 
 

@@ -89,20 +89,26 @@ def cancel(job: Job, actor: User) -> None:
 
 def cancel_queued(job_id: int) -> int:
     """Cancel the job's queued items and count them (in the caller's transaction)."""
-    stopped = execute_dml(
+    return settle_queued(job_id, "cancelled", state=states.ITEM_CANCELLED, outcome="cancelled")
+
+
+def settle_queued(job_id: int, counter: str, **values: Any) -> int:
+    """Write `values` (an end state, its outcome...) to the job's queued items and add them to
+    the job's `counter` column; return how many (in the caller's transaction)."""
+    settled = execute_dml(
         update(JobItem)
         .where(JobItem.job_id == job_id, JobItem.state == states.QUEUED)
-        .values(state=states.ITEM_CANCELLED, outcome="cancelled")
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if stopped:
+    if settled:
         db.session.execute(
             update(Job)
             .where(Job.id == job_id)
-            .values(cancelled=Job.cancelled + stopped)
+            .values({counter: getattr(Job, counter) + settled})
             .execution_options(synchronize_session=False)
         )
-    return stopped
+    return settled
 
 
 def stalled(job: Job) -> bool:
